@@ -1,0 +1,154 @@
+// Package upstream opens HTTP requests to providers the one way every adapter
+// shares: eager send, typed errors for non-2xx replies with Retry-After and the
+// provider's own message kept, and timestamps for TTFB.
+package upstream
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/sluicehq/sluice"
+)
+
+// maxErrorBody bounds how much of an error reply is read.
+const maxErrorBody = 1 << 20
+
+// Request describes one upstream call.
+type Request struct {
+	// Provider names the provider in errors.
+	Provider string
+	// Client sends the request; nil means http.DefaultClient.
+	Client *http.Client
+	// Method defaults to POST.
+	Method string
+	URL    string
+	Header http.Header
+	Body   []byte
+	// ParseError builds the provider's typed error from a non-2xx reply. It
+	// may leave Kind, Status, Provider and RetryAfter zero: Do fills them from
+	// the status and headers. Nil means a generic error with the body as
+	// message.
+	ParseError func(status int, h http.Header, body []byte) *sluice.Error
+	// Hint is added to connection errors, e.g. "check OPENAI_BASE_URL".
+	Hint string
+}
+
+// Response is an open 2xx upstream response. Its Body must be closed, which
+// NewStream arranges.
+type Response struct {
+	*http.Response
+	// Ctx is the request's context and Cancel cancels it.
+	Ctx    context.Context
+	Cancel context.CancelFunc
+	// Start is when the request was sent; Header when its headers arrived.
+	Start, Header time.Time
+}
+
+// Do sends r and returns the open response when its status is 2xx. Any other
+// status becomes an *sluice.Error before a byte of the body is streamed.
+func Do(ctx context.Context, r Request) (*Response, error) {
+	method := r.Method
+	if method == "" {
+		method = http.MethodPost
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	req, err := http.NewRequestWithContext(ctx, method, r.URL, bytes.NewReader(r.Body))
+	if err != nil {
+		cancel()
+		return nil, &sluice.Error{Kind: sluice.KindBadRequest, Provider: r.Provider,
+			Message: fmt.Sprintf("bad upstream URL %q: %v", r.URL, err), Hint: r.Hint, Err: err}
+	}
+	for k, vs := range r.Header {
+		req.Header[k] = vs
+	}
+	if r.Body != nil && req.Header.Get("Content-Type") == "" {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	client := r.Client
+	if client == nil {
+		client = http.DefaultClient
+	}
+	start := time.Now()
+	resp, err := client.Do(req)
+	if err != nil {
+		cancel()
+		return nil, connError(ctx, r, err)
+	}
+	header := time.Now()
+	if resp.StatusCode/100 != 2 {
+		defer cancel()
+		defer resp.Body.Close()
+		body, _ := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
+		return nil, statusError(r, resp, body, header)
+	}
+	return &Response{Response: resp, Ctx: ctx, Cancel: cancel, Start: start, Header: header}, nil
+}
+
+// NewStream wraps the response body, read by dec, in a sluice.Stream.
+func (r *Response) NewStream(provider, model string, dec sluice.Decoder) *sluice.Stream {
+	return sluice.NewStream(r.Ctx, sluice.StreamConfig{
+		Provider: provider, Model: model, Decoder: dec,
+		Body: r.Body, Cancel: r.Cancel, Start: r.Start, Header: r.Header,
+	})
+}
+
+func statusError(r Request, resp *http.Response, body []byte, now time.Time) *sluice.Error {
+	var e *sluice.Error
+	if r.ParseError != nil {
+		e = r.ParseError(resp.StatusCode, resp.Header, body)
+	}
+	if e == nil {
+		msg := string(bytes.TrimSpace(body))
+		if msg == "" {
+			msg = resp.Status
+		}
+		e = &sluice.Error{Message: msg}
+	}
+	if e.Kind == sluice.KindUnknown {
+		e.Kind = sluice.KindForStatus(resp.StatusCode)
+	}
+	if e.Status == 0 {
+		e.Status = resp.StatusCode
+	}
+	if e.Provider == "" {
+		e.Provider = r.Provider
+	}
+	if e.RetryAfter == 0 {
+		e.RetryAfter = sluice.RetryAfter(resp.Header, now)
+	}
+	return e
+}
+
+func connError(ctx context.Context, r Request, err error) *sluice.Error {
+	e := sluice.AsError(err)
+	if ctx.Err() == nil {
+		var ne net.Error
+		kind := sluice.KindConnection
+		if errors.As(err, &ne) && ne.Timeout() {
+			kind = sluice.KindTimeout
+		}
+		e = &sluice.Error{Kind: kind, Message: fmt.Sprintf("cannot reach %s: %v", r.URL, unwrapURL(err)), Hint: r.Hint, Err: err}
+	}
+	if e.Provider == "" {
+		e.Provider = r.Provider
+	}
+	return e
+}
+
+// unwrapURL drops net/http's "Post \"url\": " prefix, which the message
+// already carries.
+func unwrapURL(err error) error {
+	var ue interface{ Unwrap() error }
+	if errors.As(err, &ue) {
+		if inner := ue.Unwrap(); inner != nil {
+			return inner
+		}
+	}
+	return err
+}

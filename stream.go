@@ -1,0 +1,241 @@
+package sluice
+
+import (
+	"context"
+	"errors"
+	"io"
+	"iter"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// Decoder reads one provider's wire protocol and returns its events one at a
+// time. Next returns io.EOF after the protocol's end marker and only then; a
+// stream that ends without it returns an *Error of KindTruncated, and an
+// in-stream error from the provider is returned as an *Error, never as an
+// EventError. The Event's Raw may alias the decoder's buffers until the next
+// call.
+type Decoder interface {
+	Next() (Event, error)
+}
+
+// TokenCounter counts output tokens exactly as text streams in, for
+// estimates when a provider reports no usage. Add appends a fragment and
+// returns the token count of all text so far.
+type TokenCounter interface {
+	Add(fragment string) int
+}
+
+// StreamConfig is what a provider adapter hands to [NewStream].
+type StreamConfig struct {
+	// Provider names the provider in errors and results.
+	Provider string
+	// Model is the requested model; the provider's EventStart may refine it.
+	Model   string
+	Decoder Decoder
+	// Body is closed when the stream ends or is closed.
+	Body io.Closer
+	// Cancel cancels the upstream request; called on Close.
+	Cancel context.CancelFunc
+	// Start is when the request was sent and Header when its response
+	// headers arrived (both on the monotonic clock; zero Header = unknown).
+	Start, Header time.Time
+}
+
+// Stream is one response in flight. Provider.Stream returns it after the
+// response headers arrived; range over [Stream.Events] once to read it.
+//
+// Stream is not safe for concurrent use, except Close, which may be called
+// from any goroutine to stop it.
+type Stream struct {
+	ctx     context.Context
+	cfg     StreamConfig
+	counter TokenCounter
+
+	used      bool
+	ended     bool
+	closeOnce sync.Once
+	closed    atomic.Bool
+
+	acc    accumulator
+	meter  meter
+	err    *Error
+	counts int // tokens counted by counter
+}
+
+// NewStream wraps a decoder in a Stream. ctx must be the context of the
+// upstream request, so its cancellation is reported as KindCanceled.
+func NewStream(ctx context.Context, cfg StreamConfig) *Stream {
+	if cfg.Start.IsZero() {
+		cfg.Start = time.Now()
+	}
+	s := &Stream{ctx: ctx, cfg: cfg}
+	s.acc.res.Provider, s.acc.res.Model = cfg.Provider, cfg.Model
+	if !cfg.Header.IsZero() {
+		s.meter.ttfb = cfg.Header.Sub(cfg.Start)
+	}
+	return s
+}
+
+// CountWith makes the stream count output tokens with c, so that when the
+// provider reports no output usage the Result carries an exact estimate
+// rather than the number of content events. Call it before Events.
+func (s *Stream) CountWith(c TokenCounter) { s.counter = c }
+
+var errConsumed = &Error{Kind: KindBadRequest, Message: "Stream.Events was called twice", Hint: "a stream can be ranged over only once; keep its Result"}
+
+// Events returns the stream's events as a single-use sequence. Breaking out of
+// the loop, returning, or cancelling the request's context closes the body and
+// cancels the upstream request at once. An error is never yielded with an
+// event and is always the last item; it is an *Error whose Streamed field says
+// whether content had already arrived. An Event's Raw aliases the decoder's
+// buffer and is valid only until the next iteration: copy it to keep it. No
+// other field is reused.
+func (s *Stream) Events() iter.Seq2[Event, error] {
+	return func(yield func(Event, error) bool) {
+		if s.used {
+			yield(Event{}, errConsumed)
+			return
+		}
+		s.used = true
+		defer s.Close()
+		if s.closed.Load() {
+			s.fail(context.Canceled)
+			yield(Event{}, s.err)
+			return
+		}
+		for {
+			ev, err := s.cfg.Decoder.Next()
+			at := time.Since(s.cfg.Start)
+			if err != nil {
+				if errors.Is(err, io.EOF) && !s.closed.Load() && s.ctx.Err() == nil {
+					s.end(at)
+					return
+				}
+				s.meter.end = at
+				s.fail(err)
+				yield(Event{}, s.err)
+				return
+			}
+			ev.At = at
+			s.observe(&ev)
+			if !yield(ev, nil) {
+				s.meter.end = time.Since(s.cfg.Start)
+				s.fail(context.Canceled)
+				return
+			}
+		}
+	}
+}
+
+func (s *Stream) observe(ev *Event) {
+	if ev.Type.IsContent() {
+		s.meter.content(ev.At)
+		if s.counter != nil && ev.Text != "" {
+			s.counts = s.counter.Add(ev.Text)
+		}
+	}
+	s.acc.add(s.cfg.Provider, ev)
+}
+
+func (s *Stream) end(at time.Duration) {
+	s.ended = true
+	s.meter.end = at
+	if s.acc.res.Finish == "" {
+		s.acc.res.Finish = FinishStop
+	}
+}
+
+// fail records err as the reason the stream ended.
+func (s *Stream) fail(err error) {
+	if s.ended || s.err != nil {
+		return
+	}
+	s.ended = true
+	e := AsError(err)
+	if (s.closed.Load() || s.ctx.Err() != nil) && e.Kind != KindBudget {
+		cause := context.Cause(s.ctx)
+		if cause == nil {
+			cause = context.Canceled
+		}
+		kind := KindCanceled
+		if errors.Is(cause, context.DeadlineExceeded) {
+			kind = KindTimeout
+		}
+		if e.Kind != kind {
+			e = &Error{Kind: kind, Message: cause.Error(), Err: err}
+		}
+	}
+	if e.Provider == "" {
+		c := *e
+		c.Provider = s.cfg.Provider
+		e = &c
+	}
+	e.Streamed = s.meter.n > 0
+	s.err = e
+	s.acc.res.Partial = true
+	s.acc.res.Err = e
+	switch e.Kind {
+	case KindCanceled:
+		s.acc.res.Finish = FinishCanceled
+	case KindBudget:
+		s.acc.res.Finish = FinishBudget
+	case KindContentFilter:
+		s.acc.res.Finish = FinishContentFilter
+	default:
+		s.acc.res.Finish = FinishError
+	}
+}
+
+// Close stops the stream: it cancels the upstream request and closes the
+// response body. It is safe to call more than once and from any goroutine. A
+// stream closed before its end is marked Partial with FinishCanceled.
+func (s *Stream) Close() error {
+	s.closed.Store(true)
+	var err error
+	s.closeOnce.Do(func() {
+		if s.cfg.Cancel != nil {
+			s.cfg.Cancel()
+		}
+		if s.cfg.Body != nil {
+			err = s.cfg.Body.Close()
+		}
+	})
+	return err
+}
+
+// Err returns the error that ended the stream, or nil; it repeats the final
+// item of Events for a caller who dropped it.
+func (s *Stream) Err() error {
+	if s.err == nil {
+		return nil
+	}
+	return s.err
+}
+
+// Result returns everything received so far. It is always valid; after the
+// stream has ended it is complete, with Partial set if an error or a cancel
+// ended it. Output tokens missing from the provider's usage are filled in as
+// estimates.
+func (s *Stream) Result() Result {
+	if !s.ended && s.closed.Load() {
+		s.fail(context.Canceled)
+	}
+	r := s.acc.result()
+	tokens, estimated := r.Usage.Output.N, false
+	if !r.Usage.Output.Known() {
+		estimated = true
+		tokens = int64(s.meter.n)
+		if s.counter != nil {
+			tokens = int64(s.counts)
+		}
+		if s.meter.n > 0 {
+			r.Usage.Output = EstimatedCount(tokens)
+		}
+	} else {
+		estimated = r.Usage.Output.Source == Estimated
+	}
+	r.Metrics = s.meter.metrics(tokens, estimated)
+	return r
+}
