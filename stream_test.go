@@ -1,0 +1,284 @@
+package sluice_test
+
+import (
+	"context"
+	"errors"
+	"io"
+	"strings"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/sluicehq/sluice"
+)
+
+// script is a Decoder over a fixed list of events, ending with end (io.EOF
+// for a clean end).
+type script struct {
+	events []sluice.Event
+	end    error
+	i      int
+	ctx    context.Context
+}
+
+func (s *script) Next() (sluice.Event, error) {
+	if s.ctx != nil && s.ctx.Err() != nil {
+		return sluice.Event{}, s.ctx.Err()
+	}
+	if s.i < len(s.events) {
+		s.i++
+		return s.events[s.i-1], nil
+	}
+	return sluice.Event{}, s.end
+}
+
+type closer struct{ closed int }
+
+func (c *closer) Close() error { c.closed++; return nil }
+
+func textEvents(words ...string) []sluice.Event {
+	evs := []sluice.Event{
+		{Type: sluice.EventStart, ID: "resp_1", Model: "m-2024"},
+		{Type: sluice.EventItemStart, Kind: sluice.ItemMessage},
+	}
+	for _, w := range words {
+		evs = append(evs, sluice.Event{Type: sluice.EventText, Text: w})
+	}
+	return append(evs,
+		sluice.Event{Type: sluice.EventItemDone, Kind: sluice.ItemMessage},
+		sluice.Event{Type: sluice.EventFinish, Finish: sluice.FinishStop, RawFinish: "end_turn"},
+		sluice.Event{Type: sluice.EventUsage, Usage: &sluice.Usage{Input: sluice.ReportedCount(5), Output: sluice.ReportedCount(int64(len(words)))}},
+	)
+}
+
+func newStream(dec sluice.Decoder, body io.Closer, cancel context.CancelFunc) *sluice.Stream {
+	return sluice.NewStream(context.Background(), sluice.StreamConfig{Provider: "test", Model: "m", Decoder: dec, Body: body, Cancel: cancel})
+}
+
+func TestStreamCleanEnd(t *testing.T) {
+	body := &closer{}
+	s := newStream(&script{events: textEvents("Hel", "lo", "!"), end: io.EOF}, body, nil)
+	var got strings.Builder
+	for ev, err := range s.Events() {
+		if err != nil {
+			t.Fatalf("unexpected error: %v", err)
+		}
+		if ev.Type == sluice.EventText {
+			got.WriteString(ev.Text)
+		}
+	}
+	res := s.Result()
+	if got.String() != "Hello!" || res.Text != "Hello!" {
+		t.Fatalf("text = %q, result %q", got.String(), res.Text)
+	}
+	if res.Partial || res.Err != nil || res.Finish != sluice.FinishStop || res.RawFinish != "end_turn" {
+		t.Fatalf("result = %+v", res)
+	}
+	if res.ID != "resp_1" || res.Model != "m-2024" || res.Provider != "test" {
+		t.Fatalf("meta = %q %q %q", res.ID, res.Model, res.Provider)
+	}
+	if res.Metrics.OutputTokens != 3 || res.Metrics.TokensEstimated || res.Metrics.ContentEvents != 3 || len(res.Metrics.ITL) != 2 {
+		t.Fatalf("metrics = %+v", res.Metrics)
+	}
+	if body.closed != 1 {
+		t.Fatalf("body closed %d times", body.closed)
+	}
+	if s.Err() != nil {
+		t.Fatalf("Err = %v", s.Err())
+	}
+}
+
+func TestStreamErrorKeepsPartialText(t *testing.T) {
+	evs := textEvents("a", "b")[:4]
+	upstream := &sluice.Error{Kind: sluice.KindOverloaded, Code: "overloaded_error", Message: "Overloaded"}
+	s := newStream(&script{events: evs, end: upstream}, &closer{}, nil)
+	var last error
+	n := 0
+	for _, err := range s.Events() {
+		n++
+		if last != nil {
+			t.Fatal("an item followed the error")
+		}
+		last = err
+	}
+	var e *sluice.Error
+	if !errors.As(last, &e) || e.Kind != sluice.KindOverloaded || !e.Streamed || e.Provider != "test" {
+		t.Fatalf("error = %#v", last)
+	}
+	res := s.Result()
+	if !res.Partial || res.Text != "ab" || res.Finish != sluice.FinishError || res.Err == nil {
+		t.Fatalf("result = %+v", res)
+	}
+	if !errors.Is(s.Err(), e) && s.Err().Error() != e.Error() {
+		t.Fatalf("Err() = %v, want %v", s.Err(), e)
+	}
+	if e.Retryable() {
+		t.Fatal("an error after streamed content must not be retryable")
+	}
+}
+
+func TestStreamBreakCancelsUpstream(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	body := &closer{}
+	s := sluice.NewStream(ctx, sluice.StreamConfig{Provider: "test", Decoder: &script{events: textEvents("a", "b", "c"), end: io.EOF, ctx: ctx}, Body: body, Cancel: cancel})
+	for ev := range s.Events() {
+		if ev.Type == sluice.EventText {
+			break
+		}
+	}
+	if ctx.Err() == nil {
+		t.Fatal("breaking out of the loop did not cancel the upstream request")
+	}
+	if body.closed != 1 {
+		t.Fatalf("body closed %d times", body.closed)
+	}
+	res := s.Result()
+	if !res.Partial || res.Finish != sluice.FinishCanceled || res.Text != "a" {
+		t.Fatalf("result = %+v", res)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if body.closed != 1 {
+		t.Fatal("Close is not idempotent")
+	}
+}
+
+func TestStreamSingleUse(t *testing.T) {
+	s := newStream(&script{events: textEvents("a"), end: io.EOF}, nil, nil)
+	for range s.Events() {
+	}
+	for _, err := range s.Events() {
+		if err == nil {
+			t.Fatal("second range yielded an event")
+		}
+		return
+	}
+	t.Fatal("second range yielded nothing")
+}
+
+func TestStreamCloseBeforeRange(t *testing.T) {
+	s := newStream(&script{events: textEvents("a"), end: io.EOF}, &closer{}, nil)
+	s.Close()
+	res := s.Result()
+	if !res.Partial || res.Finish != sluice.FinishCanceled {
+		t.Fatalf("result = %+v", res)
+	}
+	for _, err := range s.Events() {
+		if sluice.AsError(err).Kind != sluice.KindCanceled {
+			t.Fatalf("err = %v", err)
+		}
+	}
+}
+
+func TestStreamContextCancel(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	s := sluice.NewStream(ctx, sluice.StreamConfig{Provider: "p", Decoder: &script{events: textEvents("a", "b"), end: io.EOF, ctx: ctx}, Cancel: cancel})
+	var last error
+	for ev, err := range s.Events() {
+		if ev.Type == sluice.EventText {
+			cancel()
+		}
+		last = err
+	}
+	if e := sluice.AsError(last); e == nil || e.Kind != sluice.KindCanceled || !e.Streamed {
+		t.Fatalf("last = %v", last)
+	}
+}
+
+type wordCounter struct{ n int }
+
+func (w *wordCounter) Add(s string) int { w.n += len(strings.Fields(s)); return w.n }
+
+func TestStreamEstimatesMissingUsage(t *testing.T) {
+	evs := textEvents("one two", " three")
+	evs = evs[:len(evs)-1] // no usage event
+	s := newStream(&script{events: evs, end: io.EOF}, nil, nil)
+	s.CountWith(&wordCounter{})
+	for range s.Events() {
+	}
+	res := s.Result()
+	if res.Usage.Output != sluice.EstimatedCount(3) || !res.Metrics.TokensEstimated || res.Metrics.OutputTokens != 3 {
+		t.Fatalf("usage = %+v metrics = %+v", res.Usage, res.Metrics)
+	}
+}
+
+func TestResultToolLoopMessage(t *testing.T) {
+	evs := []sluice.Event{
+		{Type: sluice.EventItemStart, Item: 0, Kind: sluice.ItemReasoning},
+		{Type: sluice.EventReasoning, Item: 0, Text: "think"},
+		{Type: sluice.EventReasoningData, Item: 0, Opaque: sluice.OpaqueSignature, Text: "sig=="},
+		{Type: sluice.EventItemDone, Item: 0},
+		{Type: sluice.EventItemStart, Item: 1, Kind: sluice.ItemToolCall, CallID: "call_1", Name: "shell"},
+		{Type: sluice.EventToolCall, Item: 1, Text: `{"cmd":`},
+		{Type: sluice.EventToolCall, Item: 1, Text: `"echo hi"}`},
+		{Type: sluice.EventItemDone, Item: 1},
+		{Type: sluice.EventFinish, Finish: sluice.FinishToolCalls, RawFinish: "tool_use"},
+	}
+	s := sluice.NewStream(context.Background(), sluice.StreamConfig{Provider: "anthropic", Decoder: &script{events: evs, end: io.EOF}})
+	for range s.Events() {
+	}
+	res := s.Result()
+	if len(res.ToolCalls) != 1 || res.ToolCalls[0] != (sluice.ToolCall{ID: "call_1", Name: "shell", Arguments: `{"cmd":"echo hi"}`}) {
+		t.Fatalf("tool calls = %+v", res.ToolCalls)
+	}
+	m := res.Message()
+	if len(m.Content) != 2 || m.Content[0].Type != sluice.PartReasoning || m.Content[1].Type != sluice.PartToolCall {
+		t.Fatalf("message = %+v", m)
+	}
+	if op := m.Content[0].Opaque; len(op) != 1 || op[0] != (sluice.Opaque{Provider: "anthropic", Kind: sluice.OpaqueSignature, Data: "sig=="}) {
+		t.Fatalf("opaque = %+v", op)
+	}
+	if res.Reasoning != "think" {
+		t.Fatalf("reasoning = %q", res.Reasoning)
+	}
+}
+
+// paced delays each event by the matching entry of gaps.
+type paced struct {
+	script
+	gaps []time.Duration
+}
+
+func (p *paced) Next() (sluice.Event, error) {
+	if p.i < len(p.gaps) {
+		time.Sleep(p.gaps[p.i])
+	}
+	return p.script.Next()
+}
+
+func TestMetricsDefinitions(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		start := time.Now()
+		time.Sleep(30 * time.Millisecond) // headers arrive
+		header := time.Now()
+		evs := textEvents("a", "b", "c", "d") // start, item, 4 texts, done, finish, usage(4)
+		gaps := []time.Duration{0, 0, 70 * time.Millisecond, 10 * time.Millisecond, 20 * time.Millisecond, 30 * time.Millisecond, 0, 0, 0, 5 * time.Millisecond}
+		s := sluice.NewStream(context.Background(), sluice.StreamConfig{Decoder: &paced{script{events: evs, end: io.EOF}, gaps}, Start: start, Header: header})
+		for range s.Events() {
+		}
+		m := s.Result().Metrics
+		ms := time.Millisecond
+		if m.TTFB != 30*ms || m.TTFT != 100*ms || m.E2E != 165*ms {
+			t.Fatalf("TTFB %v TTFT %v E2E %v", m.TTFB, m.TTFT, m.E2E)
+		}
+		if len(m.ITL) != 3 || m.ITL[0] != 10*ms || m.ITL[1] != 20*ms || m.ITL[2] != 30*ms {
+			t.Fatalf("ITL = %v", m.ITL)
+		}
+		// 4 tokens over 60ms between first and last content: TPOT 20ms, TPS 66.67.
+		if m.TPOT != 20*ms || m.TPS < 66.66 || m.TPS > 66.67 || m.OutputTokens != 4 {
+			t.Fatalf("TPOT %v TPS %v tokens %d", m.TPOT, m.TPS, m.OutputTokens)
+		}
+		b, err := m.MarshalJSON()
+		if err != nil {
+			t.Fatal(err)
+		}
+		var back sluice.Metrics
+		if err := back.UnmarshalJSON(b); err != nil {
+			t.Fatal(err)
+		}
+		if back.TTFT != m.TTFT || back.TPOT != m.TPOT || back.ITL[2] != m.ITL[2] || !strings.Contains(string(b), `"ttft_ms":100`) {
+			t.Fatalf("round trip: %s -> %+v", b, back)
+		}
+	})
+}
