@@ -186,4 +186,3 @@ func TestSplitModel(t *testing.T) {
 		}
 	}
 }
-
