@@ -31,7 +31,9 @@ type command struct {
 // commands lists every subcommand. Adding one is one line here and one file
 // beside this one, named after the command.
 func commands() []command {
-	return []command{}
+	return []command{
+		{"consume", "read any SSE endpoint: token text, or every event as JSON", runConsume},
+	}
 }
 
 // exitError carries a process exit code other than 1 (for example 130 after
