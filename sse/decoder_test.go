@@ -489,3 +489,16 @@ func TestRead(t *testing.T) {
 		break // must not panic by yielding again
 	}
 }
+
+// TestDecoderScansOnce checks that a line arriving over many reads is not
+// rescanned from its start on every read (which made a 10 MB line in
+// network-sized reads quadratic).
+func TestDecoderScansOnce(t *testing.T) {
+	d := NewDecoder(strings.NewReader("data: abc"))
+	if !d.fill() || !d.skipBOM() {
+		t.Fatal("no bytes")
+	}
+	if _, ok := d.line(); ok || d.scanned != len("data: abc") {
+		t.Fatalf("after a partial line: ok %v, scanned %d; want false, %d", ok, d.scanned, len("data: abc"))
+	}
+}
