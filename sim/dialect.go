@@ -1,0 +1,87 @@
+package sim
+
+import (
+	"context"
+	"io"
+	"net/http"
+
+	"github.com/sluicehq/sluice"
+)
+
+// dialect is one wire protocol as the simulator speaks it: the protocol
+// package's request parser, encoder and error writer, plus what the
+// simulator needs to know about the wire to inject faults and to say what a
+// decoder will see.
+type dialect struct {
+	name string
+	// contentType is the streaming response's Content-Type.
+	contentType string
+	// opaque is the kind of reasoning signature the protocol carries, "" for
+	// none.
+	opaque sluice.OpaqueKind
+	// respPrefix and callPrefix start response and tool-call ids.
+	respPrefix, callPrefix string
+	usage                  usageCaps
+	// comment is a keep-alive frame, nil when the framing has none.
+	comment []byte
+	// malformed is a frame whose JSON does not parse.
+	malformed []byte
+	// unknownEvent returns an event of a type no decoder knows, which the
+	// protocol's encoder writes as it came.
+	unknownEvent func() sluice.Event
+	// padding is whether Config.AnthropicPadding applies.
+	padding bool
+	// parse reads a request body; model is the model named in the URL path
+	// (Gemini), "" for protocols that name it in the body.
+	parse func(body []byte, model string) (*call, error)
+	// writeError writes an HTTP error in the protocol's shape.
+	writeError func(w http.ResponseWriter, e *sluice.Error)
+	// headers sets the protocol's response headers (request id, rate limits)
+	// on every response; status is the HTTP status about to be written.
+	headers func(h http.Header, id string, status int)
+}
+
+// usageCaps says which usage buckets the protocol carries, so the script sends
+// only those and the transcript promises no more than a decoder can see.
+type usageCaps struct {
+	cacheRead, cacheWrite, reasoning bool
+	// early sends the input usage at the start, as Anthropic's
+	// message_start does.
+	early bool
+	// beforeFinish sends the final usage before the finish event rather than
+	// after it.
+	beforeFinish bool
+}
+
+// call is one parsed request.
+type call struct {
+	req    *sluice.Request
+	stream bool
+	// newEncoder returns the protocol's encoder for this request (its
+	// options, such as OpenAI's include_usage, come from the request).
+	newEncoder func(w io.Writer) sluice.Encoder
+	// nonStream builds the protocol's non-streaming JSON reply from the
+	// result; nil when the protocol package has no builder.
+	nonStream func(res *sluice.Result) ([]byte, error)
+}
+
+// replay builds the Result of a list of events, through the same Stream that
+// decoders feed, for the non-streaming replies.
+func replay(provider, model string, evs []sluice.Event) sluice.Result {
+	s := sluice.NewStream(context.Background(), sluice.StreamConfig{Provider: provider, Model: model, Decoder: &sliceDecoder{evs: evs}})
+	for range s.Events() {
+	}
+	return s.Result()
+}
+
+// sliceDecoder is a sluice.Decoder over events already in memory.
+type sliceDecoder struct{ evs []sluice.Event }
+
+func (d *sliceDecoder) Next() (sluice.Event, error) {
+	if len(d.evs) == 0 {
+		return sluice.Event{}, io.EOF
+	}
+	ev := d.evs[0]
+	d.evs = d.evs[1:]
+	return ev, nil
+}

@@ -1,0 +1,440 @@
+package sim
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net/http"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/sluicehq/sluice"
+)
+
+// maxBody bounds a request body; agent conversations are large, not this large.
+const maxBody = 32 << 20
+
+// Server is the simulator: one http.Handler speaking every protocol on its
+// real paths. It is safe for concurrent use; each request is served by its
+// own goroutine with no lock held while streaming.
+type Server struct {
+	cfg      Config
+	mux      *http.ServeMux
+	signer   signer
+	dialects map[string]*dialect
+	seq      atomic.Uint64
+	stats    stats
+
+	timesMu sync.Mutex
+	times   map[string]int // requests seen per limited fault term
+}
+
+// New returns a simulator configured by cfg. New does not modify cfg.
+func New(cfg Config) *Server {
+	s := &Server{
+		cfg:      cfg.withDefaults(),
+		mux:      http.NewServeMux(),
+		dialects: make(map[string]*dialect),
+		times:    make(map[string]int),
+	}
+	s.cfg.SignatureKey = append([]byte(nil), cfg.SignatureKey...)
+	s.signer = newSigner(s.cfg.SignatureKey)
+	s.routes()
+	return s
+}
+
+// ServeHTTP serves the simulator's paths.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.mux.ServeHTTP(w, r) }
+
+// routes registers the simulator's own paths; each protocol file registers its
+// paths through handle.
+func (s *Server) routes() {
+	s.mux.HandleFunc("GET /sim/stats", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		json.NewEncoder(w).Encode(s.Stats())
+	})
+	s.mux.HandleFunc("GET /sim/transcripts", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		json.NewEncoder(w).Encode(s.Transcripts())
+	})
+	for _, register := range protocols {
+		register(s)
+	}
+}
+
+// protocols holds the function registering each protocol's paths; each
+// protocol's file adds itself with a package-level variable initialiser, so
+// the list needs no init function and no edit here.
+var protocols []func(*Server)
+
+// stream serves one generation request in dialect d. model is the model named
+// in the path (Gemini), "" otherwise.
+func (s *Server) stream(d *dialect, w http.ResponseWriter, r *http.Request, model string) {
+	arrived := time.Now()
+	s.stats.update(func(st *Stats) { st.Requests++ })
+	tr := Transcript{Protocol: d.name, Model: model}
+	id := d.respPrefix + randomID(rand.New(rand.NewPCG(s.cfg.Seed, s.seq.Add(1))), 24)
+
+	body, err := io.ReadAll(io.LimitReader(r.Body, maxBody))
+	if err != nil {
+		s.reject(d, w, &tr, id, badRequest("sim: cannot read the request body: "+err.Error()), nil)
+		return
+	}
+	c, err := d.parse(body, model)
+	if err != nil {
+		s.reject(d, w, &tr, id, asBadRequest(err), nil)
+		return
+	}
+	tr.Model = c.req.Model
+	b, err := behaviorFor(c.req.Model, r.Header, s.cfg.RequireSignature)
+	if err != nil {
+		s.reject(d, w, &tr, id, asBadRequest(err), nil)
+		return
+	}
+	faults := s.applicable(b.Faults)
+	if f, ok := findFault(faults, FaultStatus); ok {
+		tr.Fault = f.String()
+		s.reject(d, w, &tr, id, statusError(f.Status), s.retryHeaders(f.Status))
+		return
+	}
+	if b.RequireSignature {
+		if e := s.signer.checkSignatures(c.req, d.opaque); e != nil {
+			s.reject(d, w, &tr, id, e, nil)
+			return
+		}
+	}
+	seq := s.seq.Add(1)
+	p := &plan{cfg: &s.cfg, b: b, req: c.req, d: d, rng: rand.New(rand.NewPCG(s.cfg.Seed, seq)),
+		signer: s.signer, faults: faults, respID: id, created: arrived}
+	sc := newScript(p)
+	tr.Fault = sc.fault
+	if !c.stream {
+		s.whole(d, w, r.Context(), c, sc, arrived, &tr, id)
+		return
+	}
+
+	s.stats.update(func(st *Stats) { st.Streams++; st.Active++ })
+	tr.Status = http.StatusOK
+	tr.Complete = s.send(r.Context(), d, w, c, sc, arrived, &tr, id)
+	s.stats.update(func(st *Stats) {
+		st.Active--
+		if tr.Complete {
+			st.Completed++
+		} else {
+			st.Disconnected++
+		}
+	})
+	s.stats.record(tr)
+}
+
+// send writes the script, each step when due, and reports whether it got to
+// the end before the client left.
+func (s *Server) send(ctx context.Context, d *dialect, w http.ResponseWriter, c *call, sc *script, arrived time.Time, tr *Transcript, id string) bool {
+	h := w.Header()
+	h.Set("Content-Type", d.contentType)
+	h.Set("Cache-Control", "no-cache")
+	h.Set("X-Accel-Buffering", "no")
+	if d.headers != nil {
+		d.headers(h, id, http.StatusOK)
+	}
+	w.WriteHeader(http.StatusOK)
+	out := &wire{w: w, rc: http.NewResponseController(w), pad: d.padding && s.cfg.AnthropicPadding}
+	enc := c.newEncoder(out)
+	rec := recorder{tr: tr}
+
+	timer := time.NewTimer(time.Hour)
+	timer.Stop()
+	defer timer.Stop()
+	last := arrived
+	for _, st := range sc.steps {
+		if !s.wait(ctx, timer, arrived.Add(st.at), &last, st.quiet, d, out) {
+			return false
+		}
+		for i := range st.events {
+			if err := enc.Encode(&st.events[i]); err != nil {
+				return false
+			}
+			rec.add(&st.events[i])
+		}
+		if err := enc.Flush(); err != nil {
+			return false
+		}
+		last = time.Now()
+	}
+	var err error
+	switch sc.end {
+	case endMarker:
+		if err = enc.End(); err == nil {
+			err = enc.Flush()
+		}
+	case endError:
+		if err = enc.Encode(&sluice.Event{Type: sluice.EventError, Err: sc.err}); err == nil {
+			err = enc.Flush()
+		}
+	case endMalformed:
+		if _, err = out.Write(d.malformed); err == nil {
+			err = out.Flush()
+		}
+	}
+	return err == nil && ctx.Err() == nil
+}
+
+// wait blocks until due, writing keep-alive comments when the stream has
+// been silent for Config.KeepAlive, and reports false if the client left.
+// Waiting for an absolute time rather than sleeping a gap is what keeps a long
+// stream's timing free of drift.
+func (s *Server) wait(ctx context.Context, t *time.Timer, due time.Time, last *time.Time, quiet bool, d *dialect, out *wire) bool {
+	ka := s.cfg.KeepAlive
+	keepAlive := ka > 0 && !quiet && d.comment != nil
+	for {
+		if ctx.Err() != nil {
+			return false
+		}
+		now := time.Now()
+		if !due.After(now) {
+			return true
+		}
+		next := due
+		if keepAlive && last.Add(ka).Before(due) {
+			next = last.Add(ka)
+		}
+		t.Reset(next.Sub(now))
+		select {
+		case <-ctx.Done():
+			return false
+		case <-t.C:
+		}
+		if next.Before(due) {
+			if _, err := out.Write(d.comment); err != nil {
+				return false
+			}
+			if err := out.Flush(); err != nil {
+				return false
+			}
+			*last = time.Now()
+		}
+	}
+}
+
+// whole answers a non-streaming request, after the time the stream would
+// have taken, with the protocol's JSON reply built from the script's events.
+func (s *Server) whole(d *dialect, w http.ResponseWriter, ctx context.Context, c *call, sc *script, arrived time.Time, tr *Transcript, id string) {
+	if c.nonStream == nil {
+		s.reject(d, w, tr, id, badRequest(fmt.Sprintf(
+			"sim: the %s simulator only streams; send \"stream\": true (non-streaming replies need a response builder in provider/%s)", d.name, d.name)), nil)
+		return
+	}
+	if n := len(sc.steps); n > 0 {
+		t := time.NewTimer(time.Until(arrived.Add(sc.steps[n-1].at)))
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return
+		case <-t.C:
+		}
+	}
+	var evs []sluice.Event
+	for _, st := range sc.steps {
+		evs = append(evs, st.events...)
+	}
+	if sc.end != endMarker {
+		e := sc.err
+		if e == nil {
+			e = midstreamError(http.StatusInternalServerError)
+		}
+		s.reject(d, w, tr, id, e, nil)
+		return
+	}
+	res := replay(d.name, tr.Model, evs)
+	out, err := c.nonStream(&res)
+	if err != nil {
+		s.reject(d, w, tr, id, &sluice.Error{Kind: sluice.KindServer, Message: "sim: " + err.Error()}, nil)
+		return
+	}
+	rec := recorder{tr: tr}
+	for i := range evs {
+		rec.add(&evs[i])
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if d.headers != nil {
+		d.headers(w.Header(), id, http.StatusOK)
+	}
+	w.Write(out)
+	tr.Status, tr.Complete = http.StatusOK, true
+	s.stats.record(*tr)
+}
+
+// reject answers with e in the protocol's error shape, with extra headers.
+func (s *Server) reject(d *dialect, w http.ResponseWriter, tr *Transcript, id string, e *sluice.Error, extra http.Header) {
+	if e.Status == 0 {
+		e.Status = http.StatusBadRequest
+	}
+	h := w.Header()
+	if d.headers != nil {
+		d.headers(h, id, e.Status)
+	}
+	for k, v := range extra {
+		h[k] = v
+	}
+	d.writeError(w, e)
+	tr.Status, tr.Complete = e.Status, true
+	s.stats.update(func(st *Stats) { st.Rejected++ })
+	s.stats.record(*tr)
+}
+
+// applicable drops the faults limited to the first N requests whose N have
+// been used up, counting this request.
+func (s *Server) applicable(fs []Fault) []Fault {
+	out := fs[:0:0]
+	for _, f := range fs {
+		if f.Times > 0 {
+			s.timesMu.Lock()
+			s.times[f.term]++
+			n := s.times[f.term]
+			s.timesMu.Unlock()
+			if n > f.Times {
+				continue
+			}
+		}
+		out = append(out, f)
+	}
+	return out
+}
+
+// statusError is the error of a status fault, with the message the real APIs
+// send for that status.
+func statusError(status int) *sluice.Error {
+	e := &sluice.Error{Kind: sluice.KindForStatus(status), Status: status}
+	switch status {
+	case http.StatusUnauthorized:
+		e.Message = "sim: injected fault: invalid API key"
+	case http.StatusTooManyRequests:
+		e.Message = "sim: injected fault: rate limit reached, please try again later"
+	case http.StatusInternalServerError:
+		e.Message = "sim: injected fault: the server had an error while processing your request"
+	case http.StatusServiceUnavailable:
+		e.Message = "sim: injected fault: the service is unavailable"
+	case 529:
+		e.Message = "Overloaded"
+	default:
+		e.Message = "sim: injected fault: HTTP " + strconv.Itoa(status)
+	}
+	return e
+}
+
+// retryHeaders are the headers of a status fault: retry-after-ms and
+// retry-after on 429, 503 and 529, and x-should-retry on the latter two.
+func (s *Server) retryHeaders(status int) http.Header {
+	h := http.Header{}
+	switch status {
+	case http.StatusTooManyRequests, http.StatusServiceUnavailable, 529:
+		ra := s.cfg.RetryAfter
+		h.Set("Retry-After-Ms", strconv.FormatInt(max(ra.Milliseconds(), 1), 10))
+		h.Set("Retry-After", strconv.FormatInt(int64((ra+time.Second-1)/time.Second), 10))
+		if status != http.StatusTooManyRequests {
+			h.Set("X-Should-Retry", "true")
+		}
+	}
+	return h
+}
+
+func badRequest(msg string) *sluice.Error {
+	return &sluice.Error{Kind: sluice.KindBadRequest, Status: http.StatusBadRequest, Message: msg}
+}
+
+// asBadRequest turns a parse error into the 400 the protocol writes.
+func asBadRequest(err error) *sluice.Error {
+	e := sluice.AsError(err)
+	if e.Kind == sluice.KindConnection || e.Kind == sluice.KindUnknown {
+		e = &sluice.Error{Kind: sluice.KindBadRequest, Message: err.Error(), Err: err}
+	}
+	if e.Status == 0 {
+		c := *e
+		c.Status = http.StatusBadRequest
+		e = &c
+	}
+	return e
+}
+
+// wire is the writer the encoders write to: it flushes the response after
+// each write batch and pads Anthropic JSON when asked.
+type wire struct {
+	w   http.ResponseWriter
+	rc  *http.ResponseController
+	pad bool
+	buf []byte
+}
+
+func (o *wire) Write(p []byte) (int, error) {
+	if !o.pad {
+		return o.w.Write(p)
+	}
+	o.buf = padJSON(o.buf[:0], p)
+	if _, err := o.w.Write(o.buf); err != nil {
+		return 0, err
+	}
+	return len(p), nil
+}
+
+func (o *wire) Flush() error { return o.rc.Flush() }
+
+// padJSON appends p to dst with spaces before the last '}' of every "data:"
+// line, the whitespace padding seen in live Anthropic streams. The encoders
+// write whole lines per flush, so a line is never split across calls.
+func padJSON(dst, p []byte) []byte {
+	for len(p) > 0 {
+		line := p
+		if i := bytes.IndexByte(p, '\n'); i >= 0 {
+			line = p[:i+1]
+		}
+		p = p[len(line):]
+		if bytes.HasPrefix(line, []byte("data:")) {
+			if j := bytes.LastIndexByte(line, '}'); j >= 0 {
+				dst = append(dst, line[:j]...)
+				dst = append(dst, "      "...)
+				line = line[j:]
+			}
+		}
+		dst = append(dst, line...)
+	}
+	return dst
+}
+
+// recorder fills a transcript from the events sent.
+type recorder struct {
+	tr    *Transcript
+	calls map[int]int // item → index in tr.ToolCalls
+}
+
+func (r *recorder) add(ev *sluice.Event) {
+	tr := r.tr
+	switch ev.Type {
+	case sluice.EventText:
+		tr.Text += ev.Text
+	case sluice.EventReasoning:
+		tr.Reasoning += ev.Text
+	case sluice.EventReasoningData:
+		tr.Signature = ev.Text
+	case sluice.EventItemStart:
+		if ev.Kind == sluice.ItemToolCall {
+			if r.calls == nil {
+				r.calls = make(map[int]int)
+			}
+			r.calls[ev.Item] = len(tr.ToolCalls)
+			tr.ToolCalls = append(tr.ToolCalls, sluice.ToolCall{ID: ev.CallID, Name: ev.Name})
+		}
+	case sluice.EventToolCall:
+		if i, ok := r.calls[ev.Item]; ok {
+			tr.ToolCalls[i].Arguments += ev.Text
+		}
+	case sluice.EventUsage:
+		tr.Usage = tr.Usage.Merge(*ev.Usage)
+	case sluice.EventFinish:
+		tr.Finish = ev.Finish
+	}
+}
