@@ -51,11 +51,12 @@ type Event struct {
 	Type string
 	// Data holds the event's data lines joined by "\n", without a final
 	// "\n". From a Decoder it aliases an internal buffer and is valid only
-	// until the next call to Decoder.Next; copy it to keep it.
+	// until the next call to [Decoder.Next]; copy it to keep it.
 	Data []byte
 	// ID is the last event ID in force when the event was dispatched: the
 	// value of the most recent valid id field, which persists across events
-	// as the standard requires, or "" if there was none.
+	// as the standard requires, or "" if there was none. To an Encoder, ""
+	// means "write no id field".
 	ID string
 }
 
@@ -114,10 +115,10 @@ func NewDecoder(r io.Reader) *Decoder {
 
 // Next advances to the next dispatched event, reading from the underlying
 // reader as needed. It returns false when the stream ends or a read fails;
-// Err then tells which. After Next returns false it always returns false.
+// [Decoder.Err] then tells which. After Next returns false it always returns false.
 //
 // Per the standard, a final event that is not followed by a blank line is
-// discarded at EOF (see Truncated), and a block without data lines is not an
+// discarded at EOF (see [Decoder.Truncated]), and a block without data lines is not an
 // event.
 func (d *Decoder) Next() bool {
 	if d.done {
@@ -182,7 +183,7 @@ func (d *Decoder) Truncated() bool {
 }
 
 // Read returns an iterator over the events read from r. Unlike
-// Decoder.Event, each yielded Event's Data is a fresh copy the caller may
+// [Decoder.Event], each yielded Event's Data is a fresh copy the caller may
 // keep; that is one allocation per event.
 //
 // An error is the last item and comes with a zero Event; a clean EOF ends the

@@ -32,8 +32,8 @@ var (
 
 // An Encoder writes events to an io.Writer in the text/event-stream format.
 //
-// Encode, Comment, Retry and EncodeRaw only append to an internal buffer;
-// Flush writes all of it with one Write call and then flushes the writer, so
+// [Encoder.Encode], [Encoder.Comment], [Encoder.Retry] and
+// [Encoder.EncodeRaw] only append to an internal buffer; [Encoder.Flush] writes all of it with one Write call and then flushes the writer, so
 // a caller controls how events are batched into writes and packets:
 //
 //	enc := sse.NewEncoder(w) // w: an http.ResponseWriter
@@ -194,7 +194,8 @@ func (e *Encoder) Retry(d time.Duration) error {
 
 // EncodeRaw appends p exactly as given. It is for fault injection (the
 // simulator writing deliberately malformed streams) and bypasses all
-// escaping: p can end, merge or forge events.
+// escaping: p can end, merge or forge events. If p leaves an event open
+// (no blank line at its end), the next Encode adds its fields to that event.
 func (e *Encoder) EncodeRaw(p []byte) error {
 	if e.err != nil {
 		return e.err

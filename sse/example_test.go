@@ -5,6 +5,7 @@ import (
 	"log"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/sluicehq/sluice/sse"
 )
@@ -52,7 +53,7 @@ func ExampleRead() {
 
 func ExampleEncoder() {
 	enc := sse.NewEncoder(os.Stdout) // an http.ResponseWriter in a server
-	enc.Retry(2000 * 1e6)
+	enc.Retry(2 * time.Second)
 	enc.Encode(sse.Event{Type: "delta", ID: "7", Data: []byte("two\nlines")})
 	enc.Comment("keep-alive")
 	if err := enc.Encode(sse.Event{Type: "bad\ntype"}); err != nil {
