@@ -36,10 +36,10 @@ type Transcript struct {
 	Protocol string `json:"protocol"`
 	Model    string `json:"model"`
 	// Status is the HTTP status: 200 for a stream, the error's otherwise.
-	Status    int              `json:"status"`
-	Text      string           `json:"text"`
-	Reasoning string           `json:"reasoning,omitempty"`
-	Signature string           `json:"signature,omitempty"`
+	Status    int               `json:"status"`
+	Text      string            `json:"text"`
+	Reasoning string            `json:"reasoning,omitempty"`
+	Signature string            `json:"signature,omitempty"`
 	ToolCalls []sluice.ToolCall `json:"tool_calls,omitempty"`
 	// Usage is the usage sent; it is zero if the stream ended before it.
 	Usage  sluice.Usage        `json:"usage"`
