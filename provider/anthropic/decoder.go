@@ -1,0 +1,397 @@
+package anthropic
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+
+	"github.com/sluicehq/sluice"
+	"github.com/sluicehq/sluice/sse"
+)
+
+// Decoder reads a Messages API event stream and returns sluice events. It
+// implements [sluice.Decoder]:
+//
+//   - message_start gives EventStart (ID, Model) and, when it carries usage,
+//     EventUsage;
+//   - each content block is an output item, numbered in arrival order:
+//     content_block_start gives EventItemStart (text → ItemMessage, tool_use
+//     → ItemToolCall, thinking and redacted_thinking → ItemReasoning, any
+//     other block, such as server_tool_use or web_search_tool_result, →
+//     ItemOther with Name set to the block type) and content_block_stop
+//     gives EventItemDone;
+//   - text_delta, input_json_delta and thinking_delta give EventText,
+//     EventToolCall and EventReasoning; signature_delta and a
+//     redacted_thinking block's data give EventReasoningData
+//     (OpaqueSignature, OpaqueRedacted);
+//   - message_delta gives EventUsage (the usage so far, merged field by field:
+//     the API's counts are cumulative) and, with a stop_reason, EventFinish;
+//   - message_stop ends the stream: Next returns io.EOF after it and only
+//     after it, so EOF without it is a KindTruncated error;
+//   - ping is skipped; an error event is returned as a *sluice.Error with the
+//     Kind its error.type maps to and the message verbatim;
+//   - citations_delta, unknown delta types and unknown event types come out
+//     as EventPassthrough (Name = the wire event type, Raw = the payload).
+//
+// Every event's Raw is the payload of the wire event it came from. The
+// block-level and message-level fields sluice does not model (a tool_use's
+// caller, stop_details, service_tier, cache_creation, iterations, …) ride
+// along as an [sluice.Extra] of Protocol "anthropic" on EventStart,
+// EventItemStart and the last event of a message_delta, so that this
+// package's [Encoder] writes the same events back. Passthrough events carry
+// an empty Extra of Protocol "anthropic" so that encoders can tell whose
+// they are.
+//
+// Text deltas cost one string each; the frame and its buffers are reused.
+type Decoder struct {
+	sse *sse.Decoder
+
+	f      frame
+	queue  [4]sluice.Event
+	qi, qn int
+
+	blocks []block // content blocks seen, in arrival order
+	usage  sluice.Usage
+	done   bool  // message_stop seen
+	err    error // sticky final error
+}
+
+// block maps a wire block index onto its output item.
+type block struct {
+	index int
+	kind  sluice.ItemKind
+	open  bool
+}
+
+// frame is the part of every event decoded on the hot path. Message-level
+// events are decoded a second time into their own shapes.
+type frame struct {
+	Type  eventType `json:"type"`
+	Index int       `json:"index"`
+	Delta struct {
+		Type        deltaType `json:"type"`
+		Text        string    `json:"text"`
+		PartialJSON string    `json:"partial_json"`
+		Thinking    string    `json:"thinking"`
+		Signature   string    `json:"signature"`
+	} `json:"delta"`
+}
+
+// NewDecoder returns a Decoder reading the event stream r. It reads nothing
+// until the first call to Next.
+func NewDecoder(r io.Reader) *Decoder {
+	return &Decoder{sse: sse.NewDecoder(r)}
+}
+
+// Next returns the next event. After the stream's end it returns io.EOF, or
+// the error that ended it, on every call.
+func (d *Decoder) Next() (sluice.Event, error) {
+	for {
+		if d.qi < d.qn {
+			ev := d.queue[d.qi]
+			d.queue[d.qi] = sluice.Event{}
+			d.qi++
+			return ev, nil
+		}
+		if d.err != nil {
+			return sluice.Event{}, d.err
+		}
+		if d.done {
+			return sluice.Event{}, io.EOF
+		}
+		d.qi, d.qn = 0, 0
+		if !d.sse.Next() {
+			d.err = d.endError()
+			continue
+		}
+		ev := d.sse.Event()
+		if err := d.frame(ev.Type, ev.Data); err != nil {
+			d.err = err
+		}
+	}
+}
+
+// endError says why the stream ended before message_stop.
+func (d *Decoder) endError() error {
+	if err := d.sse.Err(); err != nil {
+		return fmt.Errorf("anthropic: read stream: %w", err)
+	}
+	msg := "the stream ended before message_stop"
+	if d.sse.Truncated() {
+		msg += ", in the middle of an event"
+	}
+	return &sluice.Error{Kind: sluice.KindTruncated, Message: msg}
+}
+
+func (d *Decoder) push(ev sluice.Event) {
+	d.queue[d.qn] = ev
+	d.qn++
+}
+
+func protocolError(what string, err error) error {
+	return &sluice.Error{Kind: sluice.KindProtocol, Message: fmt.Sprintf("decode %s: %v", what, err), Err: err}
+}
+
+// frame decodes one SSE event into zero or more queued events.
+func (d *Decoder) frame(name string, data []byte) error {
+	f := &d.f
+	f.Type, f.Index = evUnknown, -1
+	f.Delta.Type, f.Delta.Text, f.Delta.PartialJSON, f.Delta.Thinking, f.Delta.Signature = deltaUnknown, "", "", "", ""
+	if err := json.Unmarshal(data, f); err != nil {
+		if name == "" {
+			name = "event"
+		}
+		return protocolError(name, err)
+	}
+	switch f.Type {
+	case evPing:
+		return nil
+	case evContentBlockDelta:
+		return d.delta(data)
+	case evContentBlockStart:
+		return d.blockStart(data)
+	case evContentBlockStop:
+		i, err := d.block("content_block_stop")
+		if err != nil {
+			return err
+		}
+		d.blocks[i].open = false
+		d.push(sluice.Event{Type: sluice.EventItemDone, Item: i, Kind: d.blocks[i].kind, Raw: data})
+	case evMessageStart:
+		return d.messageStart(data)
+	case evMessageDelta:
+		return d.messageDelta(data)
+	case evMessageStop:
+		d.done = true
+	case evError:
+		return inStreamError(data)
+	default:
+		d.passthrough(name, data, 0)
+	}
+	return nil
+}
+
+// passthrough queues an event the decoder does not model, whole.
+func (d *Decoder) passthrough(name string, data []byte, item int) {
+	if name == "" || name == "message" {
+		var t struct{ Type string }
+		if json.Unmarshal(data, &t) == nil && t.Type != "" {
+			name = t.Type
+		}
+	}
+	d.push(sluice.Event{Type: sluice.EventPassthrough, Item: item, Name: name, Raw: data, Extra: passthroughExtra})
+}
+
+// passthroughExtra marks passthrough events as this protocol's. It is shared
+// and must not be modified.
+var passthroughExtra = &sluice.Extra{Protocol: Protocol}
+
+// block returns the output item of the open block the frame's index names.
+// Items are numbered as blocks arrive, so the item is the position in
+// d.blocks.
+func (d *Decoder) block(what string) (int, error) {
+	for i := len(d.blocks) - 1; i >= 0; i-- {
+		if d.blocks[i].index == d.f.Index {
+			if !d.blocks[i].open {
+				break
+			}
+			return i, nil
+		}
+	}
+	return 0, &sluice.Error{Kind: sluice.KindProtocol, Message: fmt.Sprintf("%s for content block %d, which is not open", what, d.f.Index)}
+}
+
+func (d *Decoder) delta(data []byte) error {
+	i, err := d.block("content_block_delta")
+	if err != nil {
+		return err
+	}
+	ev := sluice.Event{Item: i, Raw: data}
+	switch dt := &d.f.Delta; dt.Type {
+	case deltaText:
+		ev.Type, ev.Text = sluice.EventText, dt.Text
+	case deltaInputJSON:
+		ev.Type, ev.Text = sluice.EventToolCall, dt.PartialJSON
+	case deltaThinking:
+		ev.Type, ev.Text = sluice.EventReasoning, dt.Thinking
+	case deltaSignature:
+		ev.Type, ev.Text, ev.Opaque = sluice.EventReasoningData, dt.Signature, sluice.OpaqueSignature
+	default:
+		d.passthrough("content_block_delta", data, ev.Item)
+		return nil
+	}
+	d.push(ev)
+	return nil
+}
+
+func (d *Decoder) blockStart(data []byte) error {
+	var p struct {
+		ContentBlock json.RawMessage `json:"content_block"`
+	}
+	var wb wireBlock
+	if err := json.Unmarshal(data, &p); err != nil {
+		return protocolError("content_block_start", err)
+	}
+	if len(p.ContentBlock) == 0 || json.Unmarshal(p.ContentBlock, &wb) != nil || wb.Type == "" {
+		return &sluice.Error{Kind: sluice.KindProtocol, Message: "content_block_start without a typed content_block"}
+	}
+	if d.f.Index < 0 {
+		return &sluice.Error{Kind: sluice.KindProtocol, Message: "content_block_start without an index"}
+	}
+	for _, b := range d.blocks {
+		if b.index == d.f.Index && b.open {
+			return &sluice.Error{Kind: sluice.KindProtocol, Message: fmt.Sprintf("content_block_start for block %d, which is already open", d.f.Index)}
+		}
+	}
+	item := len(d.blocks)
+	start := sluice.Event{Type: sluice.EventItemStart, Item: item, Raw: data}
+	// Content that a block start carries (a proxy that sends tool input or
+	// thinking whole) becomes events, and the kept template is blanked, so
+	// the encoder does not write it twice.
+	var blank []field
+	var after [2]sluice.Event
+	na := 0
+	switch wb.Type {
+	case blockText:
+		start.Kind = sluice.ItemMessage
+		if wb.Text != "" {
+			after[na] = sluice.Event{Type: sluice.EventText, Item: item, Text: wb.Text, Raw: data}
+			na++
+			blank = append(blank, field{"text", []byte(`""`)})
+		}
+	case blockToolUse:
+		start.Kind, start.ID, start.CallID, start.Name = sluice.ItemToolCall, wb.ID, wb.ID, wb.Name
+		if in := bytes.TrimSpace(wb.Input); len(in) > 0 && !isEmptyObject(in) && string(in) != "null" {
+			var c bytes.Buffer
+			_ = json.Compact(&c, in)
+			after[na] = sluice.Event{Type: sluice.EventToolCall, Item: item, Text: c.String(), Raw: data}
+			na++
+			blank = append(blank, field{"input", []byte(`{}`)})
+		}
+	case blockThinking:
+		start.Kind = sluice.ItemReasoning
+		if wb.Thinking != "" {
+			after[na] = sluice.Event{Type: sluice.EventReasoning, Item: item, Text: wb.Thinking, Raw: data}
+			na++
+			blank = append(blank, field{"thinking", []byte(`""`)})
+		}
+		if wb.Signature != "" {
+			after[na] = sluice.Event{Type: sluice.EventReasoningData, Item: item, Text: wb.Signature, Opaque: sluice.OpaqueSignature, Raw: data}
+			na++
+			blank = append(blank, field{"signature", []byte(`""`)})
+		}
+	case blockRedactedThinking:
+		// The data stays in the template: a redacted block is written whole
+		// at its start, so the encoder takes it from there.
+		start.Kind = sluice.ItemReasoning
+		after[na] = sluice.Event{Type: sluice.EventReasoningData, Item: item, Text: wb.Data, Opaque: sluice.OpaqueRedacted, Raw: data}
+		na++
+	default:
+		start.Kind, start.ID, start.Name = sluice.ItemOther, wb.ID, wb.Type
+	}
+	cb := []byte(p.ContentBlock)
+	if len(blank) > 0 {
+		var err error
+		if cb, err = editObject(nil, cb, blank, false, nil); err != nil {
+			return protocolError("content_block_start", err)
+		}
+	}
+	start.Extra = extraFor(data, field{"content_block", cb})
+	d.blocks = append(d.blocks, block{index: d.f.Index, kind: start.Kind, open: true})
+	d.push(start)
+	for _, ev := range after[:na] {
+		d.push(ev)
+	}
+	return nil
+}
+
+func isEmptyObject(b []byte) bool {
+	return len(b) >= 2 && b[0] == '{' && len(bytes.TrimSpace(b[1:len(b)-1])) == 0
+}
+
+// extraFor keeps a compact copy of the wire payload data, with set replacing
+// its fields, as the template the encoder fills in.
+func extraFor(data []byte, set ...field) *sluice.Extra {
+	b, err := editObject(make([]byte, 0, len(data)), data, set, false, nil)
+	if err != nil {
+		return nil
+	}
+	var c bytes.Buffer
+	c.Grow(len(b))
+	if json.Compact(&c, b) != nil {
+		return nil
+	}
+	return &sluice.Extra{Protocol: Protocol, Fields: c.Bytes()}
+}
+
+func (d *Decoder) messageStart(data []byte) error {
+	var p struct {
+		Message struct {
+			ID    string     `json:"id"`
+			Model string     `json:"model"`
+			Usage *wireUsage `json:"usage"`
+		} `json:"message"`
+	}
+	if err := json.Unmarshal(data, &p); err != nil {
+		return protocolError("message_start", err)
+	}
+	m := &p.Message
+	start := sluice.Event{Type: sluice.EventStart, ID: m.ID, Model: m.Model, Raw: data}
+	start.Extra = extraFor(data)
+	d.push(start)
+	if m.Usage != nil {
+		d.usage = d.usage.Merge(m.Usage.usage())
+		u := d.usage
+		d.push(sluice.Event{Type: sluice.EventUsage, Usage: &u, Raw: data})
+	}
+	return nil
+}
+
+func (d *Decoder) messageDelta(data []byte) error {
+	var p struct {
+		Delta struct {
+			StopReason *string `json:"stop_reason"`
+		} `json:"delta"`
+		Usage *wireUsage `json:"usage"`
+	}
+	if err := json.Unmarshal(data, &p); err != nil {
+		return protocolError("message_delta", err)
+	}
+	if p.Usage == nil && p.Delta.StopReason == nil {
+		d.passthrough("message_delta", data, 0)
+		return nil
+	}
+	if p.Usage != nil {
+		d.usage = d.usage.Merge(p.Usage.usage())
+		u := d.usage
+		d.push(sluice.Event{Type: sluice.EventUsage, Usage: &u, Raw: data})
+	}
+	if r := p.Delta.StopReason; r != nil {
+		d.push(sluice.Event{Type: sluice.EventFinish, Finish: finishFor(*r), RawFinish: *r, Raw: data})
+	}
+	// The whole message_delta is the template: the encoder writes one
+	// message_delta from it, with its own stop reason and counts.
+	if x := extraFor(data); x != nil {
+		d.queue[d.qn-1].Extra = x
+	}
+	return nil
+}
+
+// inStreamError turns an error event into the *sluice.Error to return.
+func inStreamError(data []byte) error {
+	var p struct {
+		Error struct {
+			Type    string `json:"type"`
+			Message string `json:"message"`
+		} `json:"error"`
+	}
+	if err := json.Unmarshal(data, &p); err != nil {
+		return protocolError("error event", err)
+	}
+	e := &sluice.Error{Kind: kindForType(p.Error.Type, 0), Code: p.Error.Type, Message: p.Error.Message}
+	if e.Message == "" {
+		e.Message = string(bytes.TrimSpace(data))
+	}
+	return e
+}
