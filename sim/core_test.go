@@ -33,7 +33,7 @@ var lineDialect = &dialect{
 	unknownEvent: func() sluice.Event {
 		return sluice.Event{Type: sluice.EventPassthrough, Name: "future_event", Raw: json.RawMessage(`{"type":"future_event"}`)}
 	},
-	parse: func(body []byte, model string) (*call, error) {
+	parse: func(_ *Config, body []byte, model string) (*call, error) {
 		var req struct {
 			sluice.Request
 			Stream *bool `json:"stream"`
@@ -605,13 +605,6 @@ func TestNonStream(t *testing.T) {
 	}
 	if res.Text != Text(3) || res.Finish != sluice.FinishStop {
 		t.Errorf("result %+v", res)
-	}
-}
-
-func TestAnthropicPadding(t *testing.T) {
-	got := string(padJSON(nil, []byte("event: x\ndata: {\"a\":{\"b\":1}}\n\n")))
-	if want := "event: x\ndata: {\"a\":{\"b\":1}      }\n\n"; got != want {
-		t.Errorf("padJSON = %q, want %q", got, want)
 	}
 }
 

@@ -29,11 +29,9 @@ type dialect struct {
 	// unknownEvent returns an event of a type no decoder knows, which the
 	// protocol's encoder writes as it came.
 	unknownEvent func() sluice.Event
-	// padding is whether Config.AnthropicPadding applies.
-	padding bool
 	// parse reads a request body; model is the model named in the URL path
 	// (Gemini), "" for protocols that name it in the body.
-	parse func(body []byte, model string) (*call, error)
+	parse func(cfg *Config, body []byte, model string) (*call, error)
 	// writeError writes an HTTP error in the protocol's shape.
 	writeError func(w http.ResponseWriter, e *sluice.Error)
 	// headers sets the protocol's response headers (request id, rate limits)

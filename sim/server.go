@@ -1,7 +1,6 @@
 package sim
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -85,7 +84,7 @@ func (s *Server) stream(d *dialect, w http.ResponseWriter, r *http.Request, mode
 		s.reject(d, w, &tr, id, badRequest("sim: cannot read the request body: "+err.Error()), nil)
 		return
 	}
-	c, err := d.parse(body, model)
+	c, err := d.parse(&s.cfg, body, model)
 	if err != nil {
 		s.reject(d, w, &tr, id, asBadRequest(err), nil)
 		return
@@ -143,7 +142,7 @@ func (s *Server) send(ctx context.Context, d *dialect, w http.ResponseWriter, c 
 		d.headers(h, id, http.StatusOK)
 	}
 	w.WriteHeader(http.StatusOK)
-	out := &wire{w: w, rc: http.NewResponseController(w), pad: d.padding && s.cfg.AnthropicPadding}
+	out := &wire{w: w, rc: http.NewResponseController(w)}
 	enc := c.newEncoder(out)
 	rec := recorder{tr: tr}
 
@@ -361,49 +360,16 @@ func asBadRequest(err error) *sluice.Error {
 	return e
 }
 
-// wire is the writer the encoders write to: it flushes the response after
-// each write batch and pads Anthropic JSON when asked.
+// wire is the writer the encoders write to: the response, flushed after
+// each write batch.
 type wire struct {
-	w   http.ResponseWriter
-	rc  *http.ResponseController
-	pad bool
-	buf []byte
+	w  http.ResponseWriter
+	rc *http.ResponseController
 }
 
-func (o *wire) Write(p []byte) (int, error) {
-	if !o.pad {
-		return o.w.Write(p)
-	}
-	o.buf = padJSON(o.buf[:0], p)
-	if _, err := o.w.Write(o.buf); err != nil {
-		return 0, err
-	}
-	return len(p), nil
-}
+func (o *wire) Write(p []byte) (int, error) { return o.w.Write(p) }
 
 func (o *wire) Flush() error { return o.rc.Flush() }
-
-// padJSON appends p to dst with spaces before the last '}' of every "data:"
-// line, the whitespace padding seen in live Anthropic streams. The encoders
-// write whole lines per flush, so a line is never split across calls.
-func padJSON(dst, p []byte) []byte {
-	for len(p) > 0 {
-		line := p
-		if i := bytes.IndexByte(p, '\n'); i >= 0 {
-			line = p[:i+1]
-		}
-		p = p[len(line):]
-		if bytes.HasPrefix(line, []byte("data:")) {
-			if j := bytes.LastIndexByte(line, '}'); j >= 0 {
-				dst = append(dst, line[:j]...)
-				dst = append(dst, "      "...)
-				line = line[j:]
-			}
-		}
-		dst = append(dst, line...)
-	}
-	return dst
-}
 
 // recorder fills a transcript from the events sent.
 type recorder struct {
