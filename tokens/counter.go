@@ -49,8 +49,11 @@ func (c *Counter) Add(fragment string) int {
 	}
 	stable, count := c.settle(s, limit)
 	if stable > 0 {
-		// Copy, so a large fragment's memory is not kept for its last word.
-		s = strings.Clone(s[stable:])
+		s = s[stable:]
+		if cap := len(c.tail) + len(fragment); cap > 256 && cap > 4*len(s) {
+			// Copy, so a large fragment's memory is not kept for its last word.
+			s = strings.Clone(s)
+		}
 	}
 	c.tail, c.tailCount = s, count
 	return c.Count()
