@@ -466,8 +466,7 @@ func contains(s []string, v string) bool {
 
 // appendUsage appends a usage object: input and output always (the SDKs
 // require them), cache fields and thinking tokens when known.
-func (e *Encoder) appendUsage(b []byte) []byte {
-	u := &e.usage
+func appendUsage(b []byte, u *sluice.Usage) []byte {
 	b = append(b, `{"input_tokens":`...)
 	b = appendInt(b, u.Input.N)
 	if u.CacheWrite.Known() {
@@ -513,7 +512,7 @@ func (e *Encoder) writeStart() {
 	b = append(b, `,"type":"message","role":"assistant","content":[],"model":`...)
 	b = appendString(b, model)
 	b = append(b, `,"stop_reason":null,"stop_sequence":null,"usage":`...)
-	b = e.appendUsage(b)
+	b = appendUsage(b, &e.usage)
 	e.emit("message_start", append(b, "}}"...))
 }
 
@@ -534,7 +533,7 @@ func (e *Encoder) fillStart(t []byte, id, model string) ([]byte, bool) {
 			set = append(set, field{"usage", u})
 		}
 	} else if !e.usage.IsZero() {
-		set = append(set, field{"usage", e.appendUsage(nil)})
+		set = append(set, field{"usage", appendUsage(nil, &e.usage)})
 	}
 	m, err := editObject(nil, msg, set, true, nil)
 	if err != nil {
