@@ -14,8 +14,12 @@ type turnstile struct {
 	queue []chan struct{}
 }
 
-// acquire waits for the turn or for ctx to end.
+// acquire waits for the turn or for ctx to end. A done ctx never gets the
+// turn, so cancellation stops a sequence before its next step.
 func (t *turnstile) acquire(ctx context.Context) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
 	t.mu.Lock()
 	if !t.busy {
 		t.busy = true

@@ -1,0 +1,213 @@
+package llama
+
+import (
+	"context"
+	"errors"
+	"math"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/sluicehq/sluice/engine/gguf"
+	"github.com/sluicehq/sluice/engine/kernels"
+)
+
+// TestSIMDMatchesPortable runs the same random models with the vectorised
+// and the portable kernels and compares the logits of every step.
+func TestSIMDMatchesPortable(t *testing.T) {
+	if kernels.Detect().Name() == "portable" {
+		t.Log("no SIMD kernels on this CPU: both runs are portable")
+	}
+	sh := tinyShape()
+	for _, typ := range []gguf.Type{gguf.F32, gguf.F16, gguf.Q8_0, gguf.Q4_0} {
+		t.Run(typ.String(), func(t *testing.T) {
+			fast := randomModel(t, sh, typ, Options{Kernels: kernels.Detect()})
+			slow := randomModel(t, sh, typ, Options{Kernels: kernels.Portable(), Threads: 1})
+			a, b := fast.newState(sh.ctx), slow.newState(sh.ctx)
+			tokens := []int{1, 300 - 1, 5, 77, 260, 3, 3, 199, 42, 100, 101, 102}
+			worst := 0.0
+			for pos, tok := range tokens {
+				a.forward(tok, pos, true)
+				b.forward(tok, pos, true)
+				for i := range a.logits {
+					d := math.Abs(float64(a.logits[i] - b.logits[i]))
+					worst = max(worst, d)
+					if d > 1e-4*max(1, math.Abs(float64(b.logits[i]))) {
+						t.Fatalf("pos %d logit %d: %v (%s) vs %v (portable)", pos, i, a.logits[i], fast.Kernels().Name(), b.logits[i])
+					}
+				}
+			}
+			t.Logf("largest logit difference %.2g", worst)
+		})
+	}
+}
+
+func TestConcurrentGenerations(t *testing.T) {
+	m := randomModel(t, tinyShape(), gguf.Q8_0, Options{})
+	opts := GenerateOptions{MaxTokens: 30, IgnoreEOS: true, Temperature: 0.9, Seed: 5}
+	run := func() (string, Result) {
+		var b strings.Builder
+		res, err := m.Generate(context.Background(), m.Prompt("t5 t6"), opts, func(p Piece) error {
+			b.WriteString(p.Text)
+			return nil
+		})
+		if err != nil {
+			t.Error(err)
+		}
+		return b.String(), res
+	}
+	want, wantRes := run()
+	var wg sync.WaitGroup
+	for range 4 {
+		wg.Go(func() {
+			if got, res := run(); got != want || res != wantRes {
+				t.Errorf("concurrent run gave %q %+v, alone %q %+v", got, res, want, wantRes)
+			}
+		})
+	}
+	wg.Wait()
+}
+
+func TestCancel(t *testing.T) {
+	m := randomModel(t, tinyShape(), gguf.F32, Options{})
+	ctx, cancel := context.WithCancel(context.Background())
+	at := 0
+	res, err := m.Generate(ctx, m.Prompt(""), GenerateOptions{IgnoreEOS: true}, func(p Piece) error {
+		if at == 0 && p.Tokens >= 3 {
+			at = p.Tokens
+			cancel()
+		}
+		return nil
+	})
+	if !errors.Is(err, context.Canceled) || res.Finish != FinishCanceled {
+		t.Fatalf("err %v finish %s", err, res.Finish)
+	}
+	if res.OutputTokens != at {
+		t.Errorf("generated %d tokens after cancelling at %d", res.OutputTokens, at)
+	}
+	// An emit error stops generation the same way and is returned.
+	stop := errors.New("client gone")
+	res, err = m.Generate(context.Background(), m.Prompt(""), GenerateOptions{IgnoreEOS: true}, func(Piece) error { return stop })
+	if !errors.Is(err, stop) || res.Finish != FinishCanceled || res.OutputTokens != 1 {
+		t.Errorf("emit error: %v %+v", err, res)
+	}
+	// A context already done never takes a turn.
+	res, err = m.Generate(ctx, m.Prompt("t5 t6 t7"), GenerateOptions{}, func(Piece) error { return nil })
+	if !errors.Is(err, context.Canceled) || res.OutputTokens != 0 {
+		t.Errorf("done context: %v %+v", err, res)
+	}
+}
+
+func TestGenerateErrors(t *testing.T) {
+	m := randomModel(t, tinyShape(), gguf.F32, Options{MaxContext: 8})
+	noop := func(Piece) error { return nil }
+	tests := []struct {
+		name   string
+		prompt []int
+		want   string
+	}{
+		{"empty", nil, "empty prompt"},
+		{"bad token", []int{1, 9999}, "outside the vocabulary"},
+		{"too long", slices.Repeat([]int{5}, 8), "does not fit"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := m.Generate(context.Background(), tt.prompt, GenerateOptions{}, noop)
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("err = %v, want %q", err, tt.want)
+			}
+		})
+	}
+	// The context cap ends generation with FinishLength: 8 positions hold
+	// the prompt and all output but the last token, which is never fed back.
+	res, err := m.Generate(context.Background(), []int{1, 5}, GenerateOptions{IgnoreEOS: true}, noop)
+	if err != nil || res.Finish != FinishLength || res.OutputTokens != 7 {
+		t.Errorf("context cap: %v %+v", err, res)
+	}
+}
+
+func TestEmitter(t *testing.T) {
+	tests := []struct {
+		name   string
+		stops  []string
+		pushes []string
+		want   []string // text returned by each push, then by flush
+		stop   string
+	}{
+		{"plain", nil, []string{"ab", "c"}, []string{"ab", "c", ""}, ""},
+		{"split rune", nil, []string{"a\xe2", "\x82", "\xac!"}, []string{"a", "", "€!", ""}, ""},
+		{"broken rune at end", nil, []string{"a\xe2\x82"}, []string{"a", "\uFFFD"}, ""},
+		{"invalid byte", nil, []string{"a\xffb"}, []string{"a\uFFFDb", ""}, ""},
+		{"stop in one", []string{"END"}, []string{"abENDcd"}, []string{"ab"}, "END"},
+		{"stop across", []string{"END"}, []string{"abE", "N", "Dx"}, []string{"ab", "", ""}, "END"},
+		{"false start", []string{"END"}, []string{"abE", "Nx"}, []string{"ab", "ENx", ""}, ""},
+		{"prefix at end flushed", []string{"END"}, []string{"abEN"}, []string{"ab", "EN"}, ""},
+		{"earliest stop wins", []string{"cd", "b"}, []string{"abcd"}, []string{"a"}, "b"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := newEmitter(tt.stops)
+			var got []string
+			stop := ""
+			for _, p := range tt.pushes {
+				text, s := e.push([]byte(p))
+				got = append(got, text)
+				if s != "" {
+					stop = s
+					break
+				}
+			}
+			if stop == "" {
+				got = append(got, e.flush())
+			}
+			if !slices.Equal(got, tt.want) || stop != tt.stop {
+				t.Errorf("got %q stop %q, want %q stop %q", got, stop, tt.want, tt.stop)
+			}
+		})
+	}
+}
+
+func TestSampler(t *testing.T) {
+	logits := func() []float32 { return []float32{1, 3, 2, -1, 0.5} }
+	tests := []struct {
+		name string
+		opts GenerateOptions
+		hist []int
+		can  []int // tokens the sampler may return
+	}{
+		{"greedy", GenerateOptions{}, nil, []int{1}},
+		{"penalty moves greedy", GenerateOptions{RepeatPenalty: 2}, []int{1}, []int{2}},
+		{"top-k 1", GenerateOptions{Temperature: 1, TopK: 1}, nil, []int{1}},
+		{"top-k 2", GenerateOptions{Temperature: 1, TopK: 2}, nil, []int{1, 2}},
+		{"top-p small", GenerateOptions{Temperature: 1, TopP: 0.1}, nil, []int{1}},
+		{"top-p 0.9", GenerateOptions{Temperature: 1, TopP: 0.9}, nil, []int{1, 2, 0}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := newSampler(tt.opts)
+			seen := map[int]bool{}
+			for range 300 {
+				id := s.sample(logits(), tt.hist)
+				if !slices.Contains(tt.can, id) {
+					t.Fatalf("sampled %d, want one of %v", id, tt.can)
+				}
+				seen[id] = true
+			}
+			if len(seen) != len(tt.can) {
+				t.Errorf("saw %v of %v", seen, tt.can)
+			}
+		})
+	}
+	// Sampling follows the distribution: token 1 has p = e^3/Σ ≈ 0.61.
+	s := newSampler(GenerateOptions{Temperature: 1, Seed: 9})
+	n := 0
+	for range 10000 {
+		if s.sample(logits(), nil) == 1 {
+			n++
+		}
+	}
+	if n < 5800 || n > 6400 {
+		t.Errorf("token 1 drawn %d times in 10000, want about 6100", n)
+	}
+}
