@@ -33,6 +33,7 @@ type command struct {
 func commands() []command {
 	return []command{
 		{"consume", "read any SSE endpoint: token text, or every event as JSON", runConsume},
+		{"tokens", "count tokens exactly as tiktoken does", runTokens},
 	}
 }
 
