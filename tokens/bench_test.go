@@ -40,6 +40,7 @@ func mixedCorpus() []string {
 		"\tfor i := 0; i < len(buf); i++ {\n\t\tsum += int(buf[i])\n\t}\n",
 		"}\n\n",
 		"// Stream sends the request at once; a non-2xx reply is a typed error.\n",
+		"\treturn\r\n\t\r\n", // a CR/LF run that tiktoken-go/tokenizer splits in two
 	}
 	pick := func(xs []string) string { return xs[r.IntN(len(xs))] }
 	docs := make([]string, 2000)

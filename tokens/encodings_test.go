@@ -2,9 +2,11 @@ package tokens
 
 import (
 	"errors"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 )
 
 func TestGet(t *testing.T) {
@@ -80,6 +82,40 @@ func TestDecodeErrors(t *testing.T) {
 	part, _ := mustGet("cl100k_base").Decode(ids[:1])
 	if !strings.HasPrefix("語", part) {
 		t.Errorf("Decode(first id of 語) = %q, want a byte prefix of it", part)
+	}
+}
+
+// TestCountAllocations holds Count to its promise: no allocation for text
+// whose pieces are short, which is nearly all text.
+func TestCountAllocations(t *testing.T) {
+	text := "The quick brown fox, 日本語のテキスト, {\"id\": 42}\r\n\tdon't 👨‍👩‍👧‍👦 stop!\n"
+	for _, name := range Names() {
+		e := mustGet(name)
+		e.Count(text)
+		if n := testing.AllocsPerRun(100, func() { e.Count(text) }); n != 0 {
+			t.Errorf("%s: Count allocates %v times", name, n)
+		}
+		buf := make([]int, 0, 256)
+		if n := testing.AllocsPerRun(100, func() { buf = e.AppendEncode(buf[:0], text) }); n != 0 {
+			t.Errorf("%s: AppendEncode into a large enough buffer allocates %v times", name, n)
+		}
+	}
+}
+
+// TestLoadCost logs what the first use of each encoding costs.
+func TestLoadCost(t *testing.T) {
+	for _, name := range Names() {
+		var before, after runtime.MemStats
+		runtime.GC()
+		runtime.ReadMemStats(&before)
+		start := time.Now()
+		e := &Encoding{def: mustGet(name).def, lazy: new(lazyVocab)} // a fresh, unloaded copy
+		e.Count("x")
+		took := time.Since(start)
+		runtime.GC()
+		runtime.ReadMemStats(&after)
+		t.Logf("%-11s loads in %v, heap +%d MB", name, took.Round(time.Millisecond), (int64(after.HeapAlloc)-int64(before.HeapAlloc))>>20)
+		runtime.KeepAlive(e)
 	}
 }
 
