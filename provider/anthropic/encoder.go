@@ -64,8 +64,9 @@ type EncoderOptions struct {
 type Encoder struct {
 	w    *sse.Encoder
 	opts EncoderOptions
-	buf  []byte
-	seq  int // events written, to vary the padding
+	buf  []byte // the payload being written
+	blk  []byte // the content block being started
+	seq  int    // events written, to vary the padding
 
 	startPending, started, ended bool
 	id, model                    string
@@ -220,7 +221,7 @@ func (e *Encoder) content(ev *sluice.Event) {
 			if it.dropped || (it.open && it.typ == blockRedactedThinking) {
 				return // written whole in its block start
 			}
-			b := append(e.buf[:0], `{"type":"redacted_thinking","data":`...)
+			b := append(e.blk[:0], `{"type":"redacted_thinking","data":`...)
 			b = appendString(b, ev.Text)
 			e.startBlock(ev.Item, it, blockRedactedThinking, append(b, '}'))
 		}
@@ -252,7 +253,7 @@ func (e *Encoder) itemStart(ev *sluice.Event, it *item) {
 	switch ev.Kind {
 	case sluice.ItemMessage:
 		if cb == nil {
-			cb = append(e.buf[:0], `{"type":"text","text":""}`...)
+			cb = append(e.blk[:0], `{"type":"text","text":""}`...)
 		}
 		e.startBlock(ev.Item, it, blockText, cb)
 	case sluice.ItemToolCall:
@@ -284,7 +285,7 @@ func (e *Encoder) itemStart(ev *sluice.Event, it *item) {
 }
 
 func (e *Encoder) toolUseBlock(it *item) []byte {
-	b := append(e.buf[:0], `{"type":"tool_use","id":`...)
+	b := append(e.blk[:0], `{"type":"tool_use","id":`...)
 	b = appendString(b, it.callID)
 	b = append(b, `,"name":`...)
 	b = appendString(b, it.name)
@@ -306,9 +307,9 @@ func (e *Encoder) ensure(i int, it *item, typ string) int {
 	var cb []byte
 	switch typ {
 	case blockText:
-		cb = append(e.buf[:0], `{"type":"text","text":""}`...)
+		cb = append(e.blk[:0], `{"type":"text","text":""}`...)
 	case blockThinking:
-		cb = append(e.buf[:0], `{"type":"thinking","thinking":"","signature":""}`...)
+		cb = append(e.blk[:0], `{"type":"thinking","thinking":"","signature":""}`...)
 	case blockToolUse:
 		cb = e.toolUseBlock(it)
 	}
@@ -317,21 +318,19 @@ func (e *Encoder) ensure(i int, it *item, typ string) int {
 }
 
 // startBlock closes the open block and writes content_block_start for the
-// item's new block cb, which may alias e.buf.
+// item's new block cb.
 func (e *Encoder) startBlock(i int, it *item, typ string, cb []byte) {
 	e.closeOpen()
 	idx := e.next
 	e.next++
-	// cb may alias e.buf: build the payload after it, then move it down.
-	n := len(cb)
-	b := append(e.buf[:0], cb...)
-	b = append(b, `{"type":"content_block_start","index":`...)
+	b := append(e.buf[:0], `{"type":"content_block_start","index":`...)
 	b = appendInt(b, int64(idx))
 	b = append(b, `,"content_block":`...)
-	b = append(b, b[:n]...)
-	b = append(b, '}')
-	e.buf = b
-	e.emit("content_block_start", b[n:])
+	b = append(b, cb...)
+	e.emit("content_block_start", append(b, '}'))
+	if cap(cb) > cap(e.blk) {
+		e.blk = cb[:0]
+	}
 	it.typ, it.block, it.open, it.deferred = typ, idx, true, false
 	e.open, e.openIt = idx, i
 	if typ == blockToolUse {
