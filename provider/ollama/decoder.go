@@ -43,14 +43,15 @@ type Decoder struct {
 	qi    int
 	err   error // sticky: returned once the queue is drained
 
-	started bool
-	done    bool
-	model   string
-	items   int // next item index
-	open    int // open item's index, or -1
-	kind    sluice.ItemKind
-	calls   int // tool calls so far; also the next synthesised id
-	mark    *sluice.Extra
+	started  bool
+	done     bool
+	model    string
+	modelRaw []byte // the first line's model, as JSON
+	items    int    // next item index
+	open     int    // open item's index, or -1
+	kind     sluice.ItemKind
+	calls    int // tool calls so far; also the next synthesised id
+	mark     *sluice.Extra
 
 	ov, msg, tcs, tc, fn, args []byte // scratch buffers
 }
@@ -166,23 +167,22 @@ func (d *Decoder) decodeLine(line []byte) error {
 		d.ov = appendMember(d.ov, []byte("error"), f.errv)
 	}
 
-	model := ""
-	if f.hasModel {
-		s, err := unquote(f.model)
-		if err != nil {
-			return protocolError("model is not a string", line, err)
-		}
-		model = s
-	}
 	if !d.started {
 		d.started = true
-		d.model = model
-		d.push(sluice.Event{Type: sluice.EventStart, Model: model}, line)
+		if f.hasModel {
+			s, err := unquote(f.model)
+			if err != nil {
+				return protocolError("model is not a string", line, err)
+			}
+			d.model, d.modelRaw = s, append([]byte(nil), f.model...)
+		}
+		d.push(sluice.Event{Type: sluice.EventStart, Model: d.model}, line)
 	}
 	switch {
 	case !f.hasModel:
 		d.ov = appendMember(d.ov, []byte("model"), []byte("null"))
-	case model != d.model:
+	case !bytes.Equal(f.model, d.modelRaw):
+		// Another model name (or spelling of it) than the first line's.
 		d.ov = appendMember(d.ov, []byte("model"), f.model)
 	}
 	if f.hasCreated {

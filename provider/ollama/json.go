@@ -427,13 +427,13 @@ func (w *writer) skip(k string) { w.top().mark(k) }
 // ov returns the current object's overlay.
 func (w *writer) ov() []byte { return w.top().ov }
 
-func (w *writer) str(s string)    { w.b = appendString(w.b, s) }
-func (w *writer) raw(v []byte)    { w.b = append(w.b, v...) }
-func (w *writer) int(n int64)     { w.b = strconv.AppendInt(w.b, n, 10) }
-func (w *writer) bool(v bool)     { w.b = strconv.AppendBool(w.b, v) }
-func (w *writer) openArray()      { w.b = append(w.b, '['); w.stack = append(w.stack, wframe{}) }
-func (w *writer) elem()           { w.sep() }
-func (w *writer) closeArray()     { w.b = append(w.b, ']'); w.stack = w.stack[:len(w.stack)-1] }
+func (w *writer) str(s string) { w.b = appendString(w.b, s) }
+func (w *writer) raw(v []byte) { w.b = append(w.b, v...) }
+func (w *writer) int(n int64)  { w.b = strconv.AppendInt(w.b, n, 10) }
+func (w *writer) bool(v bool)  { w.b = strconv.AppendBool(w.b, v) }
+func (w *writer) openArray()   { w.b = append(w.b, '['); w.stack = append(w.stack, wframe{}) }
+func (w *writer) elem()        { w.sep() }
+func (w *writer) closeArray()  { w.b = append(w.b, ']'); w.stack = w.stack[:len(w.stack)-1] }
 func (w *writer) strField(k, v string) {
 	if w.key(k) {
 		w.str(v)
