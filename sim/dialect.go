@@ -61,6 +61,9 @@ type call struct {
 	// nonStream builds the protocol's non-streaming JSON reply from the
 	// result; nil when the protocol package has no builder.
 	nonStream func(res *sluice.Result) ([]byte, error)
+	// noUsage says the encoder writes no usage for this request (OpenAI
+	// without stream_options.include_usage), so the transcript has none.
+	noUsage bool
 }
 
 // replay builds the Result of a list of events, through the same Stream that

@@ -50,8 +50,8 @@ func New(cfg Config) *Server {
 // ServeHTTP serves the simulator's paths.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.mux.ServeHTTP(w, r) }
 
-// routes registers the simulator's own paths; each protocol file registers its
-// paths through handle.
+// routes registers the simulator's own paths and each protocol's, which
+// its file (openai.go, anthropic.go, …) lists.
 func (s *Server) routes() {
 	s.mux.HandleFunc("GET /sim/stats", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
@@ -61,15 +61,10 @@ func (s *Server) routes() {
 		w.Header().Set("Content-Type", "application/json")
 		json.NewEncoder(w).Encode(s.Transcripts())
 	})
-	for _, register := range protocols {
-		register(s)
-	}
+	s.routeOpenAI()
+	s.routeAnthropic()
+	s.routeOllama()
 }
-
-// protocols holds the function registering each protocol's paths; each
-// protocol's file adds itself with a package-level variable initialiser, so
-// the list needs no init function and no edit here.
-var protocols []func(*Server)
 
 // stream serves one generation request in dialect d. model is the model named
 // in the path (Gemini), "" otherwise.
@@ -144,7 +139,7 @@ func (s *Server) send(ctx context.Context, d *dialect, w http.ResponseWriter, c 
 	w.WriteHeader(http.StatusOK)
 	out := &wire{w: w, rc: http.NewResponseController(w)}
 	enc := c.newEncoder(out)
-	rec := recorder{tr: tr}
+	rec := recorder{tr: tr, noUsage: c.noUsage}
 
 	timer := time.NewTimer(time.Hour)
 	timer.Stop()
@@ -154,13 +149,16 @@ func (s *Server) send(ctx context.Context, d *dialect, w http.ResponseWriter, c 
 		if !s.wait(ctx, timer, arrived.Add(st.at), &last, st.quiet, d, out) {
 			return false
 		}
+		at := time.Since(arrived)
 		for i := range st.events {
-			if err := enc.Encode(&st.events[i]); err != nil {
+			ev := &st.events[i]
+			ev.At = at // encoders derive durations from it (Ollama's eval_duration)
+			if err := enc.Encode(ev); err != nil {
 				return false
 			}
-			rec.add(&st.events[i])
+			rec.add(ev)
 		}
-		if err := enc.Flush(); err != nil {
+		if err := enc.Flush(); err != nil || out.flush() != nil {
 			return false
 		}
 		last = time.Now()
@@ -176,9 +174,10 @@ func (s *Server) send(ctx context.Context, d *dialect, w http.ResponseWriter, c 
 			err = enc.Flush()
 		}
 	case endMalformed:
-		if _, err = out.Write(d.malformed); err == nil {
-			err = out.Flush()
-		}
+		_, err = out.Write(d.malformed)
+	}
+	if err == nil {
+		err = out.flush()
 	}
 	return err == nil && ctx.Err() == nil
 }
@@ -209,10 +208,7 @@ func (s *Server) wait(ctx context.Context, t *time.Timer, due time.Time, last *t
 		case <-t.C:
 		}
 		if next.Before(due) {
-			if _, err := out.Write(d.comment); err != nil {
-				return false
-			}
-			if err := out.Flush(); err != nil {
+			if _, err := out.Write(d.comment); err != nil || out.flush() != nil {
 				return false
 			}
 			*last = time.Now()
@@ -360,8 +356,9 @@ func asBadRequest(err error) *sluice.Error {
 	return e
 }
 
-// wire is the writer the encoders write to: the response, flushed after
-// each write batch.
+// wire is the writer the encoders write to: the response with its Flush
+// hidden, so an encoder's Flush is exactly one Write, and the simulator
+// flushes the response itself after each step, whichever encoder wrote it.
 type wire struct {
 	w  http.ResponseWriter
 	rc *http.ResponseController
@@ -369,12 +366,14 @@ type wire struct {
 
 func (o *wire) Write(p []byte) (int, error) { return o.w.Write(p) }
 
-func (o *wire) Flush() error { return o.rc.Flush() }
+// flush writes the response's buffered bytes to the connection.
+func (o *wire) flush() error { return o.rc.Flush() }
 
 // recorder fills a transcript from the events sent.
 type recorder struct {
-	tr    *Transcript
-	calls map[int]int // item → index in tr.ToolCalls
+	tr      *Transcript
+	calls   map[int]int // item → index in tr.ToolCalls
+	noUsage bool
 }
 
 func (r *recorder) add(ev *sluice.Event) {
@@ -399,8 +398,12 @@ func (r *recorder) add(ev *sluice.Event) {
 			tr.ToolCalls[i].Arguments += ev.Text
 		}
 	case sluice.EventUsage:
-		tr.Usage = tr.Usage.Merge(*ev.Usage)
+		if !r.noUsage {
+			tr.Usage = tr.Usage.Merge(*ev.Usage)
+		}
 	case sluice.EventFinish:
 		tr.Finish = ev.Finish
+	case sluice.EventPassthrough:
+		tr.Unknown = append(tr.Unknown, ev.Name)
 	}
 }

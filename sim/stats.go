@@ -46,6 +46,8 @@ type Transcript struct {
 	Finish sluice.FinishReason `json:"finish,omitempty"`
 	// Fault is the fault injected, in the grammar's syntax, or "".
 	Fault string `json:"fault,omitempty"`
+	// Unknown holds the wire names of the unknown events sent (unknown_event).
+	Unknown []string `json:"unknown,omitempty"`
 	// Complete is true when the stream ended as planned (with its end marker,
 	// or at its injected fault), false when the client left first.
 	Complete bool `json:"complete"`
