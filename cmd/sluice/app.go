@@ -32,6 +32,7 @@ type command struct {
 // beside this one, named after the command.
 func commands() []command {
 	return []command{
+		{"stream", "stream one response to the terminal with TTFT and tokens/s", runStream},
 		{"consume", "read any SSE endpoint: token text, or every event as JSON", runConsume},
 		{"tokens", "count tokens exactly as tiktoken does", runTokens},
 	}
