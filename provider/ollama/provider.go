@@ -130,6 +130,17 @@ func (p *Provider) hint() string {
 	return fmt.Sprintf("check OLLAMA_HOST (now %s) and that `ollama serve` is running", p.base)
 }
 
+// withHint adds the OLLAMA_HOST hint to a connection or timeout error that
+// has none (upstream.Do cancels its context before classifying a failed
+// dial, so it leaves them without one).
+func (p *Provider) withHint(err error) error {
+	var e *sluice.Error
+	if errors.As(err, &e) && e.Hint == "" && (e.Kind == sluice.KindConnection || e.Kind == sluice.KindTimeout) {
+		e.Hint = p.hint()
+	}
+	return err
+}
+
 func (p *Provider) header(req *sluice.Request) http.Header {
 	h := http.Header{}
 	if req != nil {
@@ -177,7 +188,7 @@ func (p *Provider) Stream(ctx context.Context, req *sluice.Request) (*sluice.Str
 		if errors.As(err, &e) && e.Kind == sluice.KindNotFound && !strings.Contains(e.Hint, "ollama pull ") {
 			e.Hint = "pull the model first: ollama pull " + req.Model
 		}
-		return nil, err
+		return nil, p.withHint(err)
 	}
 	return resp.NewStream(p.name, req.Model, NewDecoder(resp.Body)), nil
 }
@@ -193,7 +204,7 @@ func (p *Provider) Models(ctx context.Context) ([]string, error) {
 		Header: p.header(nil), ParseError: ParseError, Hint: p.hint(),
 	})
 	if err != nil {
-		return nil, err
+		return nil, p.withHint(err)
 	}
 	defer resp.Cancel()
 	defer resp.Body.Close()

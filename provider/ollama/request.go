@@ -379,6 +379,9 @@ func parseMessages(req *sluice.Request, msgs []wireMessage) error {
 			}
 			for j, img := range wm.Images {
 				data, err := base64.StdEncoding.DecodeString(img)
+				if err == nil && len(data) == 0 {
+					err = fmt.Errorf("it is empty")
+				}
 				if err != nil {
 					return badRequest(fmt.Sprintf("messages[%d].images[%d] is not valid base64: %v", i, j, err), "send images as plain base64 without a data: prefix")
 				}
