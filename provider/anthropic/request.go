@@ -392,6 +392,9 @@ func (b *builder) messages() (json.RawMessage, error) {
 		}
 		msgs = append(msgs, wireMessage{role: role, blocks: blocks})
 	}
+	if len(msgs) == 0 {
+		return nil, withHint(badRequest("no message has content to send"), "add a user message with text")
+	}
 	out := []byte{'['}
 	for i, m := range msgs {
 		if i > 0 {
