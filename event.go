@@ -2,6 +2,7 @@ package sluice
 
 import (
 	"encoding/json"
+	"fmt"
 	"time"
 )
 
@@ -63,6 +64,17 @@ func (t EventType) String() string {
 // MarshalText encodes the type by name.
 func (t EventType) MarshalText() ([]byte, error) { return []byte(t.String()), nil }
 
+// UnmarshalText decodes a type name.
+func (t *EventType) UnmarshalText(b []byte) error {
+	for i, n := range eventTypeNames {
+		if n != "" && n == string(b) {
+			*t = EventType(i)
+			return nil
+		}
+	}
+	return fmt.Errorf("unknown event type %q", b)
+}
+
 // IsContent reports whether the event carries generated tokens: text, refusal,
 // reasoning or tool-call arguments. TTFT and inter-token latency are measured
 // on these events.
@@ -99,6 +111,17 @@ func (k ItemKind) String() string {
 
 // MarshalText encodes the kind by name.
 func (k ItemKind) MarshalText() ([]byte, error) { return []byte(k.String()), nil }
+
+// UnmarshalText decodes a kind name.
+func (k *ItemKind) UnmarshalText(b []byte) error {
+	for i, n := range itemKindNames {
+		if n != "" && n == string(b) {
+			*k = ItemKind(i)
+			return nil
+		}
+	}
+	return fmt.Errorf("unknown item kind %q", b)
+}
 
 // OpaqueKind names the kind of provider-issued reasoning data.
 type OpaqueKind string

@@ -2,6 +2,7 @@ package sluice_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"io"
 	"strings"
@@ -281,4 +282,28 @@ func TestMetricsDefinitions(t *testing.T) {
 			t.Fatalf("round trip: %s -> %+v", b, back)
 		}
 	})
+}
+
+func TestResultJSONRoundTrip(t *testing.T) {
+	s := newStream(&script{events: append(textEvents("x"), sluice.Event{Type: sluice.EventItemStart, Item: 1, Kind: sluice.ItemToolCall, CallID: "c", Name: "f"}), end: io.EOF}, nil, nil)
+	for range s.Events() {
+	}
+	res := s.Result()
+	b, err := json.Marshal(&res)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var back sluice.Result
+	if err := json.Unmarshal(b, &back); err != nil {
+		t.Fatalf("%v\n%s", err, b)
+	}
+	if back.Text != "x" || len(back.Items) != 2 || back.Items[1].Kind != sluice.ItemToolCall || back.Usage != res.Usage {
+		t.Fatalf("round trip = %+v", back)
+	}
+	ev := sluice.Event{Type: sluice.EventReasoning, Kind: sluice.ItemReasoning, Text: "t"}
+	b, _ = json.Marshal(ev)
+	var evBack sluice.Event
+	if err := json.Unmarshal(b, &evBack); err != nil || evBack.Type != ev.Type || evBack.Kind != ev.Kind {
+		t.Fatalf("event round trip %s: %+v %v", b, evBack, err)
+	}
 }
