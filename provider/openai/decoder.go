@@ -69,8 +69,8 @@ var originExtra = &sluice.Extra{Protocol: Protocol}
 // same chunks back; doc.go describes its fields. Two meaningless fields are
 // dropped: the random obfuscation padding and a null top-level error.
 //
-// Every event's Raw is the data of the chunk it came from and is valid until
-// the next call to Next. Decoding reuses its buffers: besides the strings of
+// Every event's Raw is the data of the chunk it came from (nil for the item
+// ends that [DONE] implies) and is valid until the next call to Next. Decoding reuses its buffers: besides the strings of
 // text deltas it allocates only for usage and for an Extra unlike the last
 // few.
 type Decoder struct {
@@ -200,7 +200,7 @@ func (d *Decoder) event(ev sse.Event) error {
 		return nil
 	case string(t) == "[DONE]":
 		for i := range d.choices {
-			d.closeCur(&d.choices[i])
+			d.closeCur(&d.choices[i], nil)
 		}
 		d.done = true
 		return nil
@@ -389,9 +389,9 @@ func (d *Decoder) choiceFor(index int) *choiceState {
 }
 
 // closeCur closes the choice's open item.
-func (d *Decoder) closeCur(cs *choiceState) {
+func (d *Decoder) closeCur(cs *choiceState, data []byte) {
 	if cs.curOpen {
-		d.push(sluice.Event{Type: sluice.EventItemDone, Item: cs.cur, Choice: cs.index, Kind: cs.curKind}, evMeta{chained: true})
+		d.push(sluice.Event{Type: sluice.EventItemDone, Item: cs.cur, Choice: cs.index, Kind: cs.curKind, Raw: data}, evMeta{chained: true})
 		cs.curOpen = false
 	}
 }
@@ -402,7 +402,7 @@ func (d *Decoder) itemFor(cs *choiceState, kind sluice.ItemKind, raw []byte) int
 	if cs.curOpen && cs.curKind == kind {
 		return cs.cur
 	}
-	d.closeCur(cs)
+	d.closeCur(cs, raw)
 	item := d.items
 	d.items++
 	d.push(sluice.Event{Type: sluice.EventItemStart, Item: item, Choice: cs.index, Kind: kind, Raw: raw}, evMeta{chained: true})
@@ -530,7 +530,7 @@ func (d *Decoder) choice(data, el []byte) error {
 		}
 	}
 	if finish != nil {
-		d.closeCur(cs)
+		d.closeCur(cs, data)
 		raw := stringValue(finish, &d.str)
 		d.push(sluice.Event{Type: sluice.EventFinish, Choice: cs.index, Finish: normalizeFinish(raw), RawFinish: raw, Raw: data}, evMeta{chained: true})
 		cs.cur = -1
@@ -594,7 +594,7 @@ func (d *Decoder) toolCall(data []byte, cs *choiceState, frag []byte) error {
 			wire = int64(pos)
 		}
 		callID := stringValue(id, &d.str)
-		d.closeCur(cs)
+		d.closeCur(cs, data)
 		item = d.items
 		d.items++
 		d.push(sluice.Event{Type: sluice.EventItemStart, Item: item, Choice: cs.index, Kind: sluice.ItemToolCall,
