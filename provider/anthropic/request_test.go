@@ -131,7 +131,7 @@ func TestBuildRequest(t *testing.T) {
 			"tool_choice":{"type":"any","disable_parallel_tool_use":true},"metadata":{"user_id":"u1"}}`,
 	}, {
 		name: "tool choice without tools is left out; a named tool",
-		req: sluice.Request{Model: "m", Messages: []sluice.Message{user("x")}, ToolChoice: sluice.ToolChoice{Mode: sluice.ToolChoiceNone}},
+		req:  sluice.Request{Model: "m", Messages: []sluice.Message{user("x")}, ToolChoice: sluice.ToolChoice{Mode: sluice.ToolChoiceNone}},
 		want: `{"model":"m","max_tokens":4096,"messages":[{"role":"user","content":[{"type":"text","text":"x"}]}]}`,
 	}, {
 		name: "images",
