@@ -72,6 +72,10 @@ func (p *fakeProvider) Stream(ctx context.Context, req *sluice.Request) (*sluice
 		d.hang = true
 	case "idle":
 		d.hang = true
+	case "gate":
+		d.events = []sluice.Event{text("first")}
+		d.gate = make(chan struct{})
+		d.after = []sluice.Event{text(" second"), {Type: sluice.EventFinish, Finish: sluice.FinishStop}}
 	case "echo":
 		d.events = []sluice.Event{text(req.Messages[len(req.Messages)-1].Text())}
 	case "reject":
@@ -100,6 +104,9 @@ type fakeDecoder struct {
 	err    error
 	hang   bool
 	i      int
+	// gate, when set, is waited for after events; then after is played.
+	gate  chan struct{}
+	after []sluice.Event
 
 	hung      chan struct{} // closed when the decoder starts hanging
 	hungOnce  sync.Once
@@ -111,6 +118,16 @@ func (d *fakeDecoder) Next() (sluice.Event, error) {
 	if d.i < len(d.events) {
 		d.i++
 		return d.events[d.i-1], nil
+	}
+	if d.gate != nil {
+		d.hungOnce.Do(func() { close(d.hung) })
+		select {
+		case <-d.gate:
+		case <-d.ctx.Done():
+			return sluice.Event{}, d.ctx.Err()
+		}
+		d.events, d.after, d.i, d.gate = d.after, nil, 0, nil
+		return d.Next()
 	}
 	if d.hang {
 		d.hungOnce.Do(func() { close(d.hung) })

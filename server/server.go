@@ -12,7 +12,6 @@ import (
 	"net/http"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/sluicehq/sluice"
@@ -91,7 +90,9 @@ type Server struct {
 	// over; every stream's context derives from it.
 	stopping context.Context
 	stop     context.CancelCauseFunc
-	draining atomic.Bool
+	// draining is closed when shutdown begins.
+	draining  chan struct{}
+	drainOnce sync.Once
 	// active counts responses being streamed or collected, until what is
 	// recorded after them (metrics, log line, request log entry) is done.
 	active sync.WaitGroup
@@ -117,6 +118,7 @@ func New(cfg Config) (*Server, error) {
 		grace:        cfg.ShutdownGrace,
 		reqlog:       cfg.RequestLog,
 		log:          cfg.Logger,
+		draining:     make(chan struct{}),
 	}
 	for k, v := range cfg.Aliases {
 		s.aliases[k] = v
@@ -205,7 +207,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		return err
 	case <-ctx.Done():
 	}
-	s.draining.Store(true)
+	s.drain()
 	done := make(chan error, 1)
 	go func() { done <- hs.Shutdown(context.Background()) }()
 	grace := time.NewTimer(s.grace)
@@ -234,13 +236,26 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 // it when the grace period is over; a caller running the Server under its
 // own http.Server calls it on shutdown.
 func (s *Server) Close() {
-	s.draining.Store(true)
+	s.drain()
 	s.stop(errShutdown)
+}
+
+// drain marks the server as shutting down, which /healthz reports.
+func (s *Server) drain() { s.drainOnce.Do(func() { close(s.draining) }) }
+
+// isDraining reports whether shutdown has begun.
+func (s *Server) isDraining() bool {
+	select {
+	case <-s.draining:
+		return true
+	default:
+		return false
+	}
 }
 
 func (s *Server) handleHealth(w http.ResponseWriter, r *http.Request) {
 	status, code := "ok", http.StatusOK
-	if s.draining.Load() {
+	if s.isDraining() {
 		status, code = "draining", http.StatusServiceUnavailable
 	}
 	writeJSON(w, code, map[string]any{"status": status, "active_streams": s.metrics.activeCount()})
