@@ -72,33 +72,35 @@ func (s *Server) stream(d *dialect, w http.ResponseWriter, r *http.Request, mode
 	arrived := time.Now()
 	s.stats.update(func(st *Stats) { st.Requests++ })
 	tr := Transcript{Protocol: d.name, Model: model}
-	id := d.respPrefix + randomID(rand.New(rand.NewPCG(s.cfg.Seed, s.seq.Add(1))), 24)
+	idRNG := rand.New(rand.NewPCG(s.cfg.Seed, s.seq.Add(1)))
+	id := d.respPrefix + randomID(idRNG, 24)
+	reqID := "req_" + randomID(idRNG, 24) // the request-id header, distinct as the APIs make it
 
 	body, err := io.ReadAll(io.LimitReader(r.Body, maxBody))
 	if err != nil {
-		s.reject(d, w, &tr, id, badRequest("sim: cannot read the request body: "+err.Error()), nil)
+		s.reject(d, w, &tr, reqID, badRequest("sim: cannot read the request body: "+err.Error()), nil)
 		return
 	}
 	c, err := d.parse(&s.cfg, body, model)
 	if err != nil {
-		s.reject(d, w, &tr, id, asBadRequest(err), nil)
+		s.reject(d, w, &tr, reqID, asBadRequest(err), nil)
 		return
 	}
 	tr.Model = c.req.Model
 	b, err := behaviorFor(c.req.Model, r.Header, s.cfg.RequireSignature)
 	if err != nil {
-		s.reject(d, w, &tr, id, asBadRequest(err), nil)
+		s.reject(d, w, &tr, reqID, asBadRequest(err), nil)
 		return
 	}
 	faults := s.applicable(b.Faults)
 	if f, ok := findFault(faults, FaultStatus); ok {
 		tr.Fault = f.String()
-		s.reject(d, w, &tr, id, statusError(f.Status), s.retryHeaders(f.Status))
+		s.reject(d, w, &tr, reqID, statusError(f.Status), s.retryHeaders(f.Status))
 		return
 	}
 	if b.RequireSignature {
 		if e := s.signer.checkSignatures(c.req, d.opaque); e != nil {
-			s.reject(d, w, &tr, id, e, nil)
+			s.reject(d, w, &tr, reqID, e, nil)
 			return
 		}
 	}
@@ -108,13 +110,13 @@ func (s *Server) stream(d *dialect, w http.ResponseWriter, r *http.Request, mode
 	sc := newScript(p)
 	tr.Fault = sc.fault
 	if !c.stream {
-		s.whole(d, w, r.Context(), c, sc, arrived, &tr, id)
+		s.whole(r.Context(), d, w, c, sc, arrived, &tr, reqID)
 		return
 	}
 
 	s.stats.update(func(st *Stats) { st.Streams++; st.Active++ })
 	tr.Status = http.StatusOK
-	tr.Complete = s.send(r.Context(), d, w, c, sc, arrived, &tr, id)
+	tr.Complete = s.send(r.Context(), d, w, c, sc, arrived, &tr, reqID)
 	s.stats.update(func(st *Stats) {
 		st.Active--
 		if tr.Complete {
@@ -128,13 +130,13 @@ func (s *Server) stream(d *dialect, w http.ResponseWriter, r *http.Request, mode
 
 // send writes the script, each step when due, and reports whether it got to
 // the end before the client left.
-func (s *Server) send(ctx context.Context, d *dialect, w http.ResponseWriter, c *call, sc *script, arrived time.Time, tr *Transcript, id string) bool {
+func (s *Server) send(ctx context.Context, d *dialect, w http.ResponseWriter, c *call, sc *script, arrived time.Time, tr *Transcript, reqID string) bool {
 	h := w.Header()
 	h.Set("Content-Type", d.contentType)
 	h.Set("Cache-Control", "no-cache")
 	h.Set("X-Accel-Buffering", "no")
 	if d.headers != nil {
-		d.headers(h, id, http.StatusOK)
+		d.headers(h, reqID, http.StatusOK)
 	}
 	w.WriteHeader(http.StatusOK)
 	out := &wire{w: w, rc: http.NewResponseController(w)}
@@ -218,9 +220,9 @@ func (s *Server) wait(ctx context.Context, t *time.Timer, due time.Time, last *t
 
 // whole answers a non-streaming request, after the time the stream would
 // have taken, with the protocol's JSON reply built from the script's events.
-func (s *Server) whole(d *dialect, w http.ResponseWriter, ctx context.Context, c *call, sc *script, arrived time.Time, tr *Transcript, id string) {
+func (s *Server) whole(ctx context.Context, d *dialect, w http.ResponseWriter, c *call, sc *script, arrived time.Time, tr *Transcript, reqID string) {
 	if c.nonStream == nil {
-		s.reject(d, w, tr, id, badRequest(fmt.Sprintf(
+		s.reject(d, w, tr, reqID, badRequest(fmt.Sprintf(
 			"sim: the %s simulator only streams; send \"stream\": true (non-streaming replies need a response builder in provider/%s)", d.name, d.name)), nil)
 		return
 	}
@@ -229,6 +231,8 @@ func (s *Server) whole(d *dialect, w http.ResponseWriter, ctx context.Context, c
 		select {
 		case <-ctx.Done():
 			t.Stop()
+			s.stats.update(func(st *Stats) { st.Disconnected++ })
+			s.stats.record(*tr)
 			return
 		case <-t.C:
 		}
@@ -242,13 +246,13 @@ func (s *Server) whole(d *dialect, w http.ResponseWriter, ctx context.Context, c
 		if e == nil {
 			e = midstreamError(http.StatusInternalServerError)
 		}
-		s.reject(d, w, tr, id, e, nil)
+		s.reject(d, w, tr, reqID, e, nil)
 		return
 	}
 	res := replay(d.name, tr.Model, evs)
 	out, err := c.nonStream(&res)
 	if err != nil {
-		s.reject(d, w, tr, id, &sluice.Error{Kind: sluice.KindServer, Message: "sim: " + err.Error()}, nil)
+		s.reject(d, w, tr, reqID, &sluice.Error{Kind: sluice.KindServer, Message: "sim: " + err.Error()}, nil)
 		return
 	}
 	rec := recorder{tr: tr}
@@ -257,21 +261,22 @@ func (s *Server) whole(d *dialect, w http.ResponseWriter, ctx context.Context, c
 	}
 	w.Header().Set("Content-Type", "application/json")
 	if d.headers != nil {
-		d.headers(w.Header(), id, http.StatusOK)
+		d.headers(w.Header(), reqID, http.StatusOK)
 	}
 	w.Write(out)
 	tr.Status, tr.Complete = http.StatusOK, true
+	s.stats.update(func(st *Stats) { st.Completed++ })
 	s.stats.record(*tr)
 }
 
 // reject answers with e in the protocol's error shape, with extra headers.
-func (s *Server) reject(d *dialect, w http.ResponseWriter, tr *Transcript, id string, e *sluice.Error, extra http.Header) {
+func (s *Server) reject(d *dialect, w http.ResponseWriter, tr *Transcript, reqID string, e *sluice.Error, extra http.Header) {
 	if e.Status == 0 {
 		e.Status = http.StatusBadRequest
 	}
 	h := w.Header()
 	if d.headers != nil {
-		d.headers(h, id, e.Status)
+		d.headers(h, reqID, e.Status)
 	}
 	for k, v := range extra {
 		h[k] = v

@@ -20,10 +20,10 @@ type Stats struct {
 	// streaming.
 	Streams int64 `json:"streams"`
 	Active  int64 `json:"active"`
-	// Completed counts streams that ran to their planned end, including a
-	// planned injected fault.
+	// Completed counts responses that ran to their planned end, including a
+	// planned injected fault; non-streaming replies count here too.
 	Completed int64 `json:"completed"`
-	// Disconnected counts streams whose client went away (the request's
+	// Disconnected counts responses whose client went away (the request's
 	// context was cancelled or a write failed) before their planned end.
 	Disconnected int64 `json:"disconnected"`
 }
