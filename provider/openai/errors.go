@@ -218,7 +218,7 @@ var errorTypes = [...]string{
 	sluice.KindStall:         "timeout_error",
 	sluice.KindConnection:    "server_error",
 	sluice.KindCanceled:      "request_canceled",
-	sluice.KindContentFilter: "content_filter_error",
+	sluice.KindContentFilter: "invalid_request_error",
 	sluice.KindBudget:        "budget_exceeded",
 	sluice.KindTruncated:     "server_error",
 	sluice.KindProtocol:      "server_error",
@@ -270,13 +270,17 @@ func appendErrorObject(b []byte, e *sluice.Error) []byte {
 		msg = e.Error()
 	}
 	typ := errorType(e.Kind)
+	code := e.Code
+	if code == "" && e.Kind == sluice.KindContentFilter {
+		code = "content_policy_violation" // OpenAI's code for it
+	}
 	b = append(b, `{"message":`...)
 	b = appendString(b, msg)
 	b = append(b, `,"type":`...)
 	b = appendString(b, typ)
 	b = append(b, `,"param":null,"code":`...)
-	if e.Code != "" && e.Code != typ {
-		b = appendString(b, e.Code)
+	if code != "" && code != typ {
+		b = appendString(b, code)
 	} else {
 		b = append(b, "null"...)
 	}
