@@ -43,12 +43,14 @@ import (
 // an empty Extra of Protocol "anthropic" so that encoders can tell whose
 // they are.
 //
-// Text deltas cost one string each; the frame and its buffers are reused.
+// A delta costs one allocation, the string of its text; the buffers are
+// reused.
 type Decoder struct {
 	sse *sse.Decoder
 
-	f      frame
-	queue  [4]sluice.Event
+	index   int    // the frame's block index, -1 if it has none
+	scratch []byte // for unescaping strings
+	queue   [4]sluice.Event
 	qi, qn int
 
 	blocks []block // content blocks seen, in arrival order
@@ -62,20 +64,6 @@ type block struct {
 	index int
 	kind  sluice.ItemKind
 	open  bool
-}
-
-// frame is the part of every event decoded on the hot path. Message-level
-// events are decoded a second time into their own shapes.
-type frame struct {
-	Type  eventType `json:"type"`
-	Index int       `json:"index"`
-	Delta struct {
-		Type        deltaType `json:"type"`
-		Text        string    `json:"text"`
-		PartialJSON string    `json:"partial_json"`
-		Thinking    string    `json:"thinking"`
-		Signature   string    `json:"signature"`
-	} `json:"delta"`
 }
 
 // NewDecoder returns a Decoder reading the event stream r. It reads nothing
@@ -133,22 +121,48 @@ func protocolError(what string, err error) error {
 	return &sluice.Error{Kind: sluice.KindProtocol, Message: fmt.Sprintf("decode %s: %v", what, err), Err: err}
 }
 
-// frame decodes one SSE event into zero or more queued events.
+// frame decodes one SSE event into zero or more queued events. The fields
+// every event has (type, index, delta) are read by scanning the validated
+// bytes, which allocates nothing; the rare message-level events are then
+// decoded with encoding/json.
 func (d *Decoder) frame(name string, data []byte) error {
-	f := &d.f
-	f.Type, f.Index = evUnknown, -1
-	f.Delta.Type, f.Delta.Text, f.Delta.PartialJSON, f.Delta.Thinking, f.Delta.Signature = deltaUnknown, "", "", "", ""
-	if err := json.Unmarshal(data, f); err != nil {
-		if name == "" {
-			name = "event"
+	if name == "" {
+		name = "event"
+	}
+	if !json.Valid(data) {
+		var v any
+		return protocolError(name, json.Unmarshal(data, &v))
+	}
+	var typ, index, delta []byte
+	err := members(data, func(k, v []byte) bool {
+		switch {
+		case keyIs(k, "type"):
+			typ = v
+		case keyIs(k, "index"):
+			index = v
+		case keyIs(k, "delta"):
+			delta = v
 		}
+		return true
+	})
+	if err != nil {
 		return protocolError(name, err)
 	}
-	switch f.Type {
+	var t eventType
+	_ = t.UnmarshalJSON(typ)
+	d.index = -1
+	if index != nil {
+		n, ok := parseIndex(index)
+		if !ok {
+			return &sluice.Error{Kind: sluice.KindProtocol, Message: fmt.Sprintf("%s has index %s", name, index)}
+		}
+		d.index = n
+	}
+	switch t {
 	case evPing:
 		return nil
 	case evContentBlockDelta:
-		return d.delta(data)
+		return d.delta(data, delta)
 	case evContentBlockStart:
 		return d.blockStart(data)
 	case evContentBlockStop:
@@ -192,34 +206,56 @@ var passthroughExtra = &sluice.Extra{Protocol: Protocol}
 // d.blocks.
 func (d *Decoder) block(what string) (int, error) {
 	for i := len(d.blocks) - 1; i >= 0; i-- {
-		if d.blocks[i].index == d.f.Index {
+		if d.blocks[i].index == d.index {
 			if !d.blocks[i].open {
 				break
 			}
 			return i, nil
 		}
 	}
-	return 0, &sluice.Error{Kind: sluice.KindProtocol, Message: fmt.Sprintf("%s for content block %d, which is not open", what, d.f.Index)}
+	return 0, &sluice.Error{Kind: sluice.KindProtocol, Message: fmt.Sprintf("%s for content block %d, which is not open", what, d.index)}
 }
 
-func (d *Decoder) delta(data []byte) error {
+func (d *Decoder) delta(data, delta []byte) error {
 	i, err := d.block("content_block_delta")
 	if err != nil {
 		return err
 	}
+	var dt deltaType
+	var text []byte
+	if delta != nil {
+		// Each delta type carries its content in a field of its own.
+		err := members(delta, func(k, v []byte) bool {
+			if keyIs(k, "type") {
+				_ = dt.UnmarshalJSON(v)
+			} else if keyIs(k, "text") || keyIs(k, "partial_json") || keyIs(k, "thinking") || keyIs(k, "signature") {
+				text = v
+			}
+			return true
+		})
+		if err != nil {
+			return protocolError("content_block_delta", err)
+		}
+	}
 	ev := sluice.Event{Item: i, Raw: data}
-	switch dt := &d.f.Delta; dt.Type {
+	switch dt {
 	case deltaText:
-		ev.Type, ev.Text = sluice.EventText, dt.Text
+		ev.Type = sluice.EventText
 	case deltaInputJSON:
-		ev.Type, ev.Text = sluice.EventToolCall, dt.PartialJSON
+		ev.Type = sluice.EventToolCall
 	case deltaThinking:
-		ev.Type, ev.Text = sluice.EventReasoning, dt.Thinking
+		ev.Type = sluice.EventReasoning
 	case deltaSignature:
-		ev.Type, ev.Text, ev.Opaque = sluice.EventReasoningData, dt.Signature, sluice.OpaqueSignature
+		ev.Type, ev.Opaque = sluice.EventReasoningData, sluice.OpaqueSignature
 	default:
-		d.passthrough("content_block_delta", data, ev.Item)
+		d.passthrough("content_block_delta", data, i)
 		return nil
+	}
+	if text != nil && string(text) != "null" {
+		var ok bool
+		if ev.Text, ok = unquote(text, &d.scratch); !ok {
+			return &sluice.Error{Kind: sluice.KindProtocol, Message: fmt.Sprintf("content_block_delta of type %s has a content that is not a string", delta)}
+		}
 	}
 	d.push(ev)
 	return nil
@@ -236,12 +272,12 @@ func (d *Decoder) blockStart(data []byte) error {
 	if len(p.ContentBlock) == 0 || json.Unmarshal(p.ContentBlock, &wb) != nil || wb.Type == "" {
 		return &sluice.Error{Kind: sluice.KindProtocol, Message: "content_block_start without a typed content_block"}
 	}
-	if d.f.Index < 0 {
+	if d.index < 0 {
 		return &sluice.Error{Kind: sluice.KindProtocol, Message: "content_block_start without an index"}
 	}
 	for _, b := range d.blocks {
-		if b.index == d.f.Index && b.open {
-			return &sluice.Error{Kind: sluice.KindProtocol, Message: fmt.Sprintf("content_block_start for block %d, which is already open", d.f.Index)}
+		if b.index == d.index && b.open {
+			return &sluice.Error{Kind: sluice.KindProtocol, Message: fmt.Sprintf("content_block_start for block %d, which is already open", d.index)}
 		}
 	}
 	item := len(d.blocks)
@@ -298,7 +334,7 @@ func (d *Decoder) blockStart(data []byte) error {
 		}
 	}
 	start.Extra = extraFor(data, field{"content_block", cb})
-	d.blocks = append(d.blocks, block{index: d.f.Index, kind: start.Kind, open: true})
+	d.blocks = append(d.blocks, block{index: d.index, kind: start.Kind, open: true})
 	d.push(start)
 	for _, ev := range after[:na] {
 		d.push(ev)

@@ -408,3 +408,28 @@ func BenchmarkDecoder(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkDecoderDeltas measures the hot path alone: allocations per text
+// delta (one: its string).
+func BenchmarkDecoderDeltas(b *testing.B) {
+	const n = 1000
+	var buf bytes.Buffer
+	buf.WriteString("event: message_start\ndata: {\"type\":\"message_start\",\"message\":{\"id\":\"m\",\"model\":\"x\"}}\n\n")
+	buf.WriteString("event: content_block_start\ndata: {\"type\":\"content_block_start\",\"index\":0,\"content_block\":{\"type\":\"text\",\"text\":\"\"}}\n\n")
+	for range n {
+		buf.WriteString("event: content_block_delta\ndata: {\"type\":\"content_block_delta\",\"index\":0,\"delta\":{\"type\":\"text_delta\",\"text\":\"Hello, \\\"world\\\"\\n\"}}\n\n")
+	}
+	data := buf.Bytes()
+	r := bytes.NewReader(data)
+	b.SetBytes(int64(len(data)))
+	b.ReportAllocs()
+	for b.Loop() {
+		r.Reset(data)
+		d := NewDecoder(r)
+		for {
+			if _, err := d.Next(); err != nil {
+				break
+			}
+		}
+	}
+}

@@ -5,13 +5,15 @@ import (
 	"encoding/json"
 	"errors"
 	"strconv"
+	"unicode/utf16"
 	"unicode/utf8"
 )
 
-// This file edits JSON objects in place, keeping their key order, which
-// encoding/json's maps cannot do: a relayed message_start or request body
-// comes out with its fields where the provider put them, with only the values
-// sluice owns replaced.
+// This file reads and edits JSON at the byte level. Editing objects in place
+// keeps their key order, which encoding/json's maps cannot do: a relayed
+// message_start or request body comes out with its fields where the provider
+// put them, with only the values sluice owns replaced. Reading a delta's few
+// fields this way costs no allocation but its text.
 
 var errNotObject = errors.New("not a JSON object")
 
@@ -236,3 +238,103 @@ func appendString(dst []byte, s string) []byte {
 
 // appendInt appends n in decimal.
 func appendInt(dst []byte, n int64) []byte { return strconv.AppendInt(dst, n, 10) }
+
+// unquote returns the JSON string literal raw as a Go string, using scratch
+// for unescaping; the string is the only allocation. raw must be valid JSON.
+// It decodes as encoding/json does: invalid UTF-8 and unpaired surrogates
+// become U+FFFD.
+func unquote(raw []byte, scratch *[]byte) (string, bool) {
+	if len(raw) < 2 || raw[0] != '"' || raw[len(raw)-1] != '"' {
+		return "", false
+	}
+	s := raw[1 : len(raw)-1]
+	if bytes.IndexByte(s, '\\') < 0 && utf8.Valid(s) {
+		return string(s), true
+	}
+	b := (*scratch)[:0]
+	for i := 0; i < len(s); {
+		c := s[i]
+		switch {
+		case c == '\\' && i+1 < len(s):
+			i += 2
+			switch s[i-1] {
+			case 'b':
+				b = append(b, '\b')
+			case 'f':
+				b = append(b, '\f')
+			case 'n':
+				b = append(b, '\n')
+			case 'r':
+				b = append(b, '\r')
+			case 't':
+				b = append(b, '\t')
+			case 'u':
+				r, ok := hex4(s[i:])
+				if !ok {
+					return "", false
+				}
+				i += 4
+				if utf16.IsSurrogate(r) {
+					r2, ok := rune(-1), false
+					if i+6 <= len(s) && s[i] == '\\' && s[i+1] == 'u' {
+						r2, ok = hex4(s[i+2:])
+					}
+					if dec := utf16.DecodeRune(r, r2); ok && dec != utf8.RuneError {
+						r = dec
+						i += 6
+					} else {
+						r = utf8.RuneError
+					}
+				}
+				b = utf8.AppendRune(b, r)
+			default: // '"', '\\', '/'
+				b = append(b, s[i-1])
+			}
+		case c < utf8.RuneSelf:
+			b = append(b, c)
+			i++
+		default:
+			r, size := utf8.DecodeRune(s[i:])
+			b = utf8.AppendRune(b, r) // RuneError for invalid bytes
+			i += size
+		}
+	}
+	*scratch = b
+	return string(b), true
+}
+
+func hex4(b []byte) (rune, bool) {
+	if len(b) < 4 {
+		return 0, false
+	}
+	var r rune
+	for _, c := range b[:4] {
+		switch {
+		case '0' <= c && c <= '9':
+			c -= '0'
+		case 'a' <= c && c <= 'f':
+			c -= 'a' - 10
+		case 'A' <= c && c <= 'F':
+			c -= 'A' - 10
+		default:
+			return 0, false
+		}
+		r = r<<4 | rune(c)
+	}
+	return r, true
+}
+
+// parseIndex reads a non-negative JSON integer such as a block index.
+func parseIndex(raw []byte) (int, bool) {
+	if len(raw) == 0 || len(raw) > 9 {
+		return 0, false
+	}
+	n := 0
+	for _, c := range raw {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		n = n*10 + int(c-'0')
+	}
+	return n, true
+}
