@@ -152,10 +152,8 @@ func (b *Behavior) addTerm(term string) error {
 		b.RequireSignature = true
 		return nil
 	}
-	if len(term) == 3 && term[0] >= '1' && term[0] <= '5' {
-		if code, err := strconv.Atoi(term); err == nil {
-			return b.addFault(Fault{Kind: FaultStatus, Status: code, term: term})
-		}
+	if code, times, ok := bareStatus(term); ok {
+		return b.addFault(Fault{Kind: FaultStatus, Status: code, Times: times, term: term})
 	}
 	key, arg, hasArg := strings.Cut(term, "=")
 	if hasArg {
@@ -238,6 +236,24 @@ func (b *Behavior) addFault(f Fault) error {
 	}
 	b.Faults = append(b.Faults, f)
 	return nil
+}
+
+// bareStatus reads a bare status term, "429" or "429*2".
+func bareStatus(term string) (code, times int, ok bool) {
+	c, n, limited := strings.Cut(term, "*")
+	if len(c) != 3 || c[0] < '4' || c[0] > '5' {
+		return 0, 0, false
+	}
+	code, err := strconv.Atoi(c)
+	if err != nil {
+		return 0, 0, false
+	}
+	if limited {
+		if times, err = strconv.Atoi(n); err != nil || times <= 0 {
+			return 0, 0, false
+		}
+	}
+	return code, times, true
 }
 
 // cutTimes splits a trailing "*N" off a fault argument.

@@ -622,6 +622,8 @@ func TestParseBehavior(t *testing.T) {
 		{"echo+tokens=5", "echo+tokens=5", false},
 		{"gpt-4o+429", "429", false},
 		{"status=503*2", "status=503*2", false},
+		{"529*1", "529*1", false},
+		{"200", "text", false},
 		{"midstream_error@5", "midstream_error@5", false},
 		{"error@5:529", "error@5:529", false},
 		{"truncate@0", "truncate@0", false},

@@ -48,8 +48,8 @@
 //	tokens=N          N answer tokens instead of Config.Tokens
 //
 //	status=CODE       answer HTTP CODE (400–599) before the stream, in the
-//	                  protocol's error format; a bare 401, 429, 500, 503 or 529
-//	                  means the same. 429, 503 and 529 carry retry-after-ms and
+//	                  protocol's error format; a bare code (401, 429, 500, 503,
+//	                  529…) means the same. 429, 503 and 529 carry retry-after-ms and
 //	                  retry-after (Config.RetryAfter, 1ms by default) and the
 //	                  protocol's rate-limit headers
 //	midstream_error@N the protocol's in-stream error after N content deltas;
