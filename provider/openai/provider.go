@@ -150,7 +150,7 @@ func (p *Provider) Stream(ctx context.Context, req *sluice.Request) (*sluice.Str
 		Header: h, Body: body, ParseError: p.parseError, Hint: p.connHint(),
 	})
 	if err != nil {
-		return nil, err
+		return nil, p.sendError(err, "/chat/completions")
 	}
 	if ct := resp.Response.Header.Get("Content-Type"); strings.HasPrefix(ct, "application/json") {
 		data, err := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
@@ -177,7 +177,7 @@ func (p *Provider) Models(ctx context.Context) ([]string, error) {
 		Header: p.header(), ParseError: p.parseError, Hint: p.connHint(),
 	})
 	if err != nil {
-		return nil, err
+		return nil, p.sendError(err, "/models")
 	}
 	defer resp.Cancel()
 	defer resp.Body.Close()
@@ -258,6 +258,22 @@ func (p *Provider) safeBase() string {
 	}
 	u.User, u.RawQuery, u.Fragment = nil, "", ""
 	return u.String()
+}
+
+// sendError makes sure a failure to send names the setting to check and
+// does not quote a query string (where a key may sit) from the URL.
+func (p *Provider) sendError(err error, path string) error {
+	e := sluice.AsError(err)
+	if e.Status != 0 {
+		return e
+	}
+	if e.Hint == "" && (e.Kind == sluice.KindConnection || e.Kind == sluice.KindTimeout) {
+		e.Hint = p.connHint()
+	}
+	if u, perr := url.Parse(p.endpoint(path)); perr == nil && (u.RawQuery != "" || u.User != nil) {
+		e.Message = strings.ReplaceAll(e.Message, u.String(), p.safeBase()+path)
+	}
+	return p.withProvider(e)
 }
 
 func (p *Provider) withProvider(err error) error {
