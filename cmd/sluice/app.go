@@ -34,6 +34,7 @@ func commands() []command {
 	return []command{
 		{"stream", "stream one response to the terminal with TTFT and tokens/s", runStream},
 		{"consume", "read any SSE endpoint: token text, or every event as JSON", runConsume},
+		{"sim", "run the provider simulator for tests and load", runSim},
 		{"tokens", "count tokens exactly as tiktoken does", runTokens},
 	}
 }
