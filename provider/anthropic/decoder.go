@@ -51,7 +51,7 @@ type Decoder struct {
 	index   int    // the frame's block index, -1 if it has none
 	scratch []byte // for unescaping strings
 	queue   [4]sluice.Event
-	qi, qn int
+	qi, qn  int
 
 	blocks []block // content blocks seen, in arrival order
 	usage  sluice.Usage

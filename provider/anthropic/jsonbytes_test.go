@@ -13,6 +13,7 @@ func FuzzUnquote(f *testing.F) {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, raw []byte) {
+		raw = bytes.TrimSpace(raw) // a literal as members returns it
 		var want string
 		if !json.Valid(raw) || json.Unmarshal(raw, &want) != nil {
 			return
