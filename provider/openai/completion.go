@@ -18,8 +18,10 @@ import (
 // none), reasoning_content (when there was reasoning, raw or summary; as the
 // compatible servers send it), tool_calls, and the finish_reason; then
 // usage, with prompt_tokens counting cached tokens and the *_details objects
-// when the counts are known. id empty picks a random "chatcmpl-" id. The
-// JSON is indented by two spaces, as OpenAI sends it.
+// when the counts are known (a count the provider did not report is written
+// as its estimate, or 0, since clients expect numbers). id empty picks a
+// random "chatcmpl-" id. The JSON is indented by two spaces, as OpenAI sends
+// it.
 func CompletionFromResult(res *sluice.Result, id string, created int64) ([]byte, error) {
 	if res == nil {
 		return nil, badRequest("no result to write", "pass the Result of a finished stream")
