@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/sluicehq/sluice"
+	"github.com/sluicehq/sluice/provider/anthropic"
+	"github.com/sluicehq/sluice/provider/openai"
 )
 
 // statusClientClosed is the status logged (never sent) for a request whose
@@ -76,115 +78,57 @@ func setRetryAfter(h http.Header, e *sluice.Error) {
 	h.Set("Retry-After-Ms", strconv.FormatInt(e.RetryAfter.Milliseconds(), 10))
 }
 
-// openAIErrorType is the "type" OpenAI's API gives an error of this status.
-func openAIErrorType(status int, k sluice.Kind) string {
-	switch {
-	case status == http.StatusUnauthorized:
-		return "authentication_error"
-	case status == http.StatusForbidden:
-		return "permission_error"
-	case status == http.StatusTooManyRequests:
-		return "rate_limit_error"
-	case status >= 500:
-		return "server_error"
-	case k == sluice.KindNotFound && status == http.StatusNotFound:
-		return "invalid_request_error"
-	}
-	return "invalid_request_error"
-}
-
-// anthropicErrorType is the "type" Anthropic's API gives an error of this
-// status.
-func anthropicErrorType(status int) string {
-	switch status {
-	case http.StatusBadRequest:
-		return "invalid_request_error"
-	case http.StatusUnauthorized:
-		return "authentication_error"
-	case http.StatusForbidden, http.StatusPaymentRequired:
-		return "permission_error"
-	case http.StatusNotFound:
-		return "not_found_error"
-	case http.StatusRequestEntityTooLarge:
-		return "request_too_large"
-	case http.StatusTooManyRequests:
-		return "rate_limit_error"
-	case http.StatusGatewayTimeout:
-		return "timeout_error"
-	case http.StatusServiceUnavailable, 529:
-		return "overloaded_error"
-	}
-	if status >= 500 {
-		return "api_error"
-	}
-	return "invalid_request_error"
-}
-
-// openAIError is OpenAI's error reply body.
-type openAIError struct {
-	Error openAIErrorBody `json:"error"`
-}
-
-type openAIErrorBody struct {
-	Message string  `json:"message"`
-	Type    string  `json:"type"`
-	Param   *string `json:"param"`
-	Code    *string `json:"code"`
-}
-
-// anthropicError is Anthropic's error reply body.
-type anthropicError struct {
-	Type      string             `json:"type"`
-	Error     anthropicErrorBody `json:"error"`
-	RequestID string             `json:"request_id,omitempty"`
-}
-
-type anthropicErrorBody struct {
-	Type    string `json:"type"`
-	Message string `json:"message"`
-}
-
-// writeOpenAIError answers with OpenAI's error JSON. e must be scrubbed.
-func writeOpenAIError(w http.ResponseWriter, e *sluice.Error) int {
-	status := httpStatus(e)
-	body := openAIError{Error: openAIErrorBody{Message: messageWithHint(e), Type: openAIErrorType(status, e.Kind)}}
-	if e.Code != "" {
-		body.Error.Code = &e.Code
-	} else if e.Kind != sluice.KindUnknown {
-		k := e.Kind.String()
-		body.Error.Code = &k
-	}
-	setRetryAfter(w.Header(), e)
-	writeJSON(w, status, body)
-	return status
-}
-
-// writeAnthropicError answers with Anthropic's error JSON. e must be
-// scrubbed. Anthropic answers an overloaded server with 529.
-func writeAnthropicError(w http.ResponseWriter, e *sluice.Error, requestID string) int {
-	status := httpStatus(e)
-	if e.Kind == sluice.KindOverloaded && status == http.StatusServiceUnavailable {
-		status = 529
-	}
-	setRetryAfter(w.Header(), e)
-	writeJSON(w, status, anthropicError{Type: "error", RequestID: requestID,
-		Error: anthropicErrorBody{Type: anthropicErrorType(status), Message: messageWithHint(e)}})
-	return status
-}
-
 // writeAPIError answers a /v1 request in the error format of the API it
 // called: Anthropic's for /v1/messages or a client sending
-// anthropic-version, OpenAI's otherwise.
+// anthropic-version, OpenAI's otherwise. Each protocol package writes its
+// own errors, as the simulator does. The hint of the server's own errors
+// (an unknown model, a bad field) is folded into the message, since both
+// APIs have only the one field; an upstream's hint is for the operator.
 func (s *Server) writeAPIError(w http.ResponseWriter, r *http.Request, e *sluice.Error) int {
 	e = s.scrub(e)
-	if strings.HasPrefix(r.URL.Path, "/v1/messages") || isAnthropic(r) {
-		return writeAnthropicError(w, e, w.Header().Get("X-Request-Id"))
+	if e.Provider == "" && e.Hint != "" {
+		e.Message, e.Hint = messageWithHint(e), ""
 	}
-	return writeOpenAIError(w, e)
+	sw := &statusWriter{ResponseWriter: w}
+	if strings.HasPrefix(r.URL.Path, "/v1/messages") || isAnthropic(r) {
+		anthropic.WriteError(sw, e)
+	} else {
+		openai.WriteError(sw, e)
+	}
+	return sw.status
 }
 
-// handleAPINotFound answers an unknown /v1 path in the API's error format.
+// statusWriter remembers the status written, for the log line.
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	w.status = code
+	w.ResponseWriter.WriteHeader(code)
+}
+
+// apiMethod returns the method of a fixed /v1 path, for a 405 reply.
+func apiMethod(path string) (string, bool) {
+	switch path {
+	case "/v1/chat/completions", "/v1/messages":
+		return http.MethodPost, true
+	case "/v1/models", "/v1/logs":
+		return http.MethodGet, true
+	}
+	return "", false
+}
+
+// handleAPINotFound answers an unknown /v1 path, or a known one with the
+// wrong method, in the API's error format.
 func (s *Server) handleAPINotFound(w http.ResponseWriter, r *http.Request) {
+	if m, ok := apiMethod(r.URL.Path); ok {
+		w.Header().Set("Allow", m)
+		s.writeAPIError(w, r, &sluice.Error{Kind: sluice.KindBadRequest, Status: http.StatusMethodNotAllowed,
+			Message: fmt.Sprintf("%s does not take %s", r.URL.Path, r.Method), Hint: "use " + m})
+		return
+	}
 	s.writeAPIError(w, r, &sluice.Error{Kind: sluice.KindNotFound, Status: http.StatusNotFound,
 		Message: fmt.Sprintf("no endpoint %s %s", r.Method, r.URL.Path),
 		Hint:    "sluice serves POST /v1/chat/completions, POST /v1/messages, GET /v1/models and GET /v1/logs"})

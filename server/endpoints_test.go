@@ -58,11 +58,14 @@ func TestModels(t *testing.T) {
 	}{
 		{"retrieve", "/v1/models/fake/words", "", 200, `"id":"fake/words"`},
 		{"retrieve alias", "/v1/models/gpt-4o-mini", "", 200, `"alias_for":"fake/words"`},
-		{"retrieve unknown", "/v1/models/nope/x", "", 404, `"code":"model_not_found"`},
-		{"retrieve unknown anthropic", "/v1/models/nope/x", "2023-06-01", 404, `"type":"not_found_error"`},
+		{"retrieve unknown", "/v1/models/nope/x", "", 404, "openai:not_found_error:model_not_found"},
+		{"retrieve unknown anthropic", "/v1/models/nope/x", "2023-06-01", 404, "anthropic:not_found_error"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			resp, body := e.do(t, "GET", tt.path, "", "anthropic-version", tt.header)
+			if resp.StatusCode >= 400 {
+				body = []byte(decodeAPIError(t, body).String())
+			}
 			if resp.StatusCode != tt.status || !strings.Contains(string(body), tt.contains) {
 				t.Errorf("%s: %d %s, want %d with %s", tt.path, resp.StatusCode, body, tt.status, tt.contains)
 			}
@@ -108,7 +111,7 @@ func TestLogs(t *testing.T) {
 	}
 	for _, bad := range []string{"abc", "0", "-3", "1001"} {
 		resp, body := e.do(t, "GET", "/v1/logs?limit="+bad, "")
-		if resp.StatusCode != 400 || !strings.Contains(string(body), `"type":"invalid_request_error"`) {
+		if resp.StatusCode != 400 || decodeAPIError(t, body).Type != "invalid_request_error" {
 			t.Errorf("limit=%s: %d %s", bad, resp.StatusCode, body)
 		}
 	}
@@ -250,11 +253,11 @@ func TestPage(t *testing.T) {
 func TestAPINotFound(t *testing.T) {
 	e := newTestEnv(t, nil)
 	resp, body := e.do(t, "GET", "/v1/nothing", "")
-	if resp.StatusCode != 404 || !strings.Contains(string(body), `"error":{"message":"no endpoint GET /v1/nothing`) {
+	if got := decodeAPIError(t, body); resp.StatusCode != 404 || got.Format != "openai" || !strings.Contains(got.Message, "no endpoint GET /v1/nothing") {
 		t.Errorf("OpenAI 404: %d %s", resp.StatusCode, body)
 	}
 	resp, body = e.do(t, "GET", "/v1/nothing", "", "anthropic-version", "2023-06-01")
-	if resp.StatusCode != 404 || !strings.Contains(string(body), `"type":"error","error":{"type":"not_found_error"`) {
+	if got := decodeAPIError(t, body); resp.StatusCode != 404 || got.Format != "anthropic" || got.Type != "not_found_error" {
 		t.Errorf("Anthropic 404: %d %s", resp.StatusCode, body)
 	}
 }

@@ -249,3 +249,42 @@ func readSeed(t *testing.T, b []byte) []seedEvent {
 	}
 	return out
 }
+
+// apiError is an error reply of either API, decoded.
+type apiError struct {
+	Format, Type, Message, Code string
+}
+
+func (e apiError) String() string {
+	s := e.Format + ":" + e.Type
+	if e.Code != "" {
+		s += ":" + e.Code
+	}
+	return s + ": " + e.Message
+}
+
+// decodeAPIError reads an OpenAI {"error":{…}} or Anthropic
+// {"type":"error","error":{…}} body, failing the test on anything else.
+func decodeAPIError(t *testing.T, body []byte) apiError {
+	t.Helper()
+	var v struct {
+		Type  string `json:"type"`
+		Error struct {
+			Type    string  `json:"type"`
+			Message string  `json:"message"`
+			Code    *string `json:"code"`
+			Param   *string `json:"param"`
+		} `json:"error"`
+	}
+	if err := json.Unmarshal(body, &v); err != nil || v.Error.Type == "" || v.Error.Message == "" {
+		t.Fatalf("not an API error body (%v): %s", err, body)
+	}
+	e := apiError{Format: "openai", Type: v.Error.Type, Message: v.Error.Message}
+	if v.Type == "error" {
+		e.Format = "anthropic"
+	}
+	if v.Error.Code != nil {
+		e.Code = *v.Error.Code
+	}
+	return e
+}

@@ -21,17 +21,6 @@ const (
 	labelTokenType = "gen_ai_token_type"
 )
 
-// Bucket boundaries. The first three are the ones the OpenTelemetry GenAI
-// conventions recommend; ITL starts lower because local and simulated
-// models produce tokens far faster than 10ms apart.
-var (
-	ttftBuckets     = []float64{0.001, 0.005, 0.01, 0.02, 0.04, 0.06, 0.08, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10}
-	tpotBuckets     = []float64{0.01, 0.025, 0.05, 0.075, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5, 0.75, 1, 2.5}
-	tokenBuckets    = []float64{1, 4, 16, 64, 256, 1024, 4096, 16384, 65536, 262144, 1048576, 4194304}
-	durationBuckets = []float64{0.01, 0.02, 0.04, 0.08, 0.16, 0.32, 0.64, 1.28, 2.56, 5.12, 10.24, 20.48, 40.96, 81.92}
-	itlBuckets      = []float64{0.0001, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.2, 0.5, 1, 2.5}
-)
-
 // maxModelLabels bounds the distinct model label values, because model names
 // come from clients: past the bound, new names are counted as "other".
 const maxModelLabels = 200
@@ -54,6 +43,16 @@ type metrics struct {
 }
 
 func newMetrics(store *requestlog.Store) *metrics {
+	// Bucket boundaries. The first four are the ones the OpenTelemetry
+	// GenAI conventions recommend; ITL starts lower because local and
+	// simulated models produce tokens far less than 10ms apart.
+	var (
+		ttftBuckets     = []float64{0.001, 0.005, 0.01, 0.02, 0.04, 0.06, 0.08, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10}
+		tpotBuckets     = []float64{0.01, 0.025, 0.05, 0.075, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5, 0.75, 1, 2.5}
+		tokenBuckets    = []float64{1, 4, 16, 64, 256, 1024, 4096, 16384, 65536, 262144, 1048576, 4194304}
+		durationBuckets = []float64{0.01, 0.02, 0.04, 0.08, 0.16, 0.32, 0.64, 1.28, 2.56, 5.12, 10.24, 20.48, 40.96, 81.92}
+		itlBuckets      = []float64{0.0001, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.2, 0.5, 1, 2.5}
+	)
 	m := &metrics{reg: prometheus.NewRegistry(), models: map[string]bool{}}
 	pm := []string{labelProvider, labelModel}
 	m.ttft = prometheus.NewHistogramVec(prometheus.HistogramOpts{

@@ -1,0 +1,75 @@
+package server
+
+import (
+	"net/http"
+	"time"
+
+	"github.com/sluicehq/sluice"
+	"github.com/sluicehq/sluice/provider/openai"
+)
+
+// handleChatCompletions serves POST /v1/chat/completions, the OpenAI Chat
+// Completions API, for a model of any provider: the request is parsed into
+// a sluice.Request, streamed from the model's provider, and the events are
+// written back with the openai package's encoder (the one the simulator
+// uses). stream_options.include_usage adds the usage chunk; tools and tool
+// calls go both ways. Without "stream": true the whole reply is collected
+// and written as one chat.completion object.
+func (s *Server) handleChatCompletions(w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
+	id := newID("chatcmpl-")
+	w.Header().Set("X-Request-Id", id)
+	const api = "chat.completions"
+	body, berr := s.readBody(w, r)
+	if berr != nil {
+		s.rejectParse(w, r, id, api, berr, start)
+		return
+	}
+	req, info, err := openai.ParseRequest(body)
+	if err != nil {
+		s.rejectParse(w, r, id, api, err, start)
+		return
+	}
+	ar := &apiRequest{api: api, id: id, req: req, name: req.Model, prepare: func(rt route) {
+		// Fields the Request does not model (response_format, logprobs, n,
+		// …) are the OpenAI protocol's; pass them on only to a provider that
+		// speaks it.
+		req.Extra = nil
+		if protocolOf(rt.provider) == openai.Protocol && len(info.Extra) > 0 {
+			req.Extra = info.Extra
+		}
+	}}
+	st, c, ctx, cancel := s.open(w, r, ar, start)
+	if st == nil {
+		return
+	}
+	defer cancel()
+	s.active.Add(1)
+	defer s.active.Done()
+	s.metrics.streamStarted()
+	defer s.metrics.streamEnded()
+
+	if !info.Stream {
+		out := collect(ctx, st)
+		switch {
+		case out.clientGone:
+		case out.res.Err != nil:
+			s.writeAPIError(w, r, out.res.Err)
+		default:
+			b, err := openai.CompletionFromResult(&out.res, id, start.Unix())
+			if err != nil {
+				s.writeAPIError(w, r, &sluice.Error{Kind: sluice.KindServer, Status: http.StatusInternalServerError, Message: err.Error()})
+				break
+			}
+			writeBody(w, b)
+		}
+		s.finish(c, out)
+		return
+	}
+	setSSEHeaders(w.Header())
+	w.WriteHeader(http.StatusOK)
+	enc := openai.NewEncoder(w, openai.EncoderOptions{IncludeUsage: info.IncludeUsage, ID: id, Model: ar.name, Created: start.Unix()})
+	fe := &protoFrontend{enc: enc, heartbeat: func() error { return enc.Comment("ping") }}
+	rl := &relay{enc: fe, heartbeat: s.heartbeat, scrub: s.scrub}
+	s.finish(c, rl.run(ctx, st))
+}
