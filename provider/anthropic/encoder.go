@@ -88,10 +88,8 @@ type Encoder struct {
 // item is the encoder's state of one output item.
 type item struct {
 	seen        bool // EventItemStart arrived
-	kind        sluice.ItemKind
 	callID      string
 	name        string
-	deferred    bool   // a reasoning block waits for its first content
 	dropped     bool   // it cannot be expressed; its events are dropped
 	typ         string // the type of its current or last block
 	block       int    // wire index of that block
@@ -109,7 +107,7 @@ func (e *Encoder) Flush() error { return e.w.Flush() }
 
 // maxItems bounds the item index an event may name, so that a bad index
 // cannot make the encoder allocate without limit.
-const maxItems = 1 << 16
+const maxItems = 1 << 14
 
 // Encode appends ev's wire events to the buffer. It returns an error only
 // when the SSE encoder refuses a passthrough event's name; after an error
@@ -202,7 +200,6 @@ func (e *Encoder) content(ev *sluice.Event) {
 		if it.open {
 			e.closeOpen()
 		}
-		it.deferred = false
 	case sluice.EventText, sluice.EventRefusal:
 		if idx := e.ensure(ev.Item, it, blockText); idx >= 0 {
 			e.delta(idx, `text_delta","text":`, ev.Text)
@@ -241,7 +238,7 @@ func (e *Encoder) itemStart(ev *sluice.Event, it *item) {
 	if it.seen {
 		return
 	}
-	it.seen, it.kind, it.name = true, ev.Kind, ev.Name
+	it.seen, it.name = true, ev.Name
 	it.callID = ev.CallID
 	if it.callID == "" {
 		it.callID = ev.ID
@@ -263,7 +260,9 @@ func (e *Encoder) itemStart(ev *sluice.Event, it *item) {
 		e.startBlock(ev.Item, it, blockToolUse, cb)
 	case sluice.ItemReasoning:
 		if cb == nil {
-			it.deferred = true // thinking or redacted: the first event tells
+			// Thinking or redacted thinking: the first event tells, so the
+			// block starts with it, and a reasoning item with nothing this
+			// protocol can carry writes no block.
 			return
 		}
 		typ := blockThinking
@@ -331,7 +330,7 @@ func (e *Encoder) startBlock(i int, it *item, typ string, cb []byte) {
 	if cap(cb) > cap(e.blk) {
 		e.blk = cb[:0]
 	}
-	it.typ, it.block, it.open, it.deferred = typ, idx, true, false
+	it.typ, it.block, it.open = typ, idx, true
 	e.open, e.openIt = idx, i
 	if typ == blockToolUse {
 		e.toolUse = true

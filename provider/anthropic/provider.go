@@ -41,6 +41,13 @@ type Config struct {
 	HTTPClient *http.Client
 }
 
+var (
+	_ sluice.Provider    = (*Provider)(nil)
+	_ sluice.ModelLister = (*Provider)(nil)
+	_ sluice.Decoder     = (*Decoder)(nil)
+	_ sluice.Encoder     = (*Encoder)(nil)
+)
+
 // Provider streams from the Anthropic Messages API. It implements
 // [sluice.Provider] and [sluice.ModelLister] and is safe for concurrent use.
 type Provider struct {
