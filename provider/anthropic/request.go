@@ -117,7 +117,7 @@ func buildRequest(req *sluice.Request, stream bool, issuers []string) ([]byte, e
 		if w.MaxTokens == 0 {
 			w.MaxTokens = budget + DefaultMaxTokens
 		}
-		if !bytes.Contains(thinking, []byte(`"disabled"`)) {
+		if t, _ := objectField(thinking, "type"); string(t) != `"disabled"` {
 			w.Temperature, w.TopK = nil, 0
 			if w.TopP != nil && *w.TopP < 0.95 {
 				w.TopP = nil
@@ -195,7 +195,7 @@ type builder struct {
 
 // raw returns the raw shadowed field key from req.Extra, if any.
 func (b *builder) raw(key string) json.RawMessage {
-	v := b.req.Extra[key]
+	v := bytes.TrimSpace(b.req.Extra[key])
 	if len(v) == 0 || !json.Valid(v) {
 		return nil
 	}
