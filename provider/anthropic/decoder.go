@@ -126,12 +126,13 @@ func protocolError(what string, err error) error {
 // bytes, which allocates nothing; the rare message-level events are then
 // decoded with encoding/json.
 func (d *Decoder) frame(name string, data []byte) error {
-	if name == "" {
-		name = "event"
+	label := name // for error messages
+	if label == "" {
+		label = "event"
 	}
 	if !json.Valid(data) {
 		var v any
-		return protocolError(name, json.Unmarshal(data, &v))
+		return protocolError(label, json.Unmarshal(data, &v))
 	}
 	var typ, index, delta []byte
 	err := members(data, func(k, v []byte) bool {
@@ -146,7 +147,7 @@ func (d *Decoder) frame(name string, data []byte) error {
 		return true
 	})
 	if err != nil {
-		return protocolError(name, err)
+		return protocolError(label, err)
 	}
 	var t eventType
 	_ = t.UnmarshalJSON(typ)
@@ -154,7 +155,7 @@ func (d *Decoder) frame(name string, data []byte) error {
 	if index != nil {
 		n, ok := parseIndex(index)
 		if !ok {
-			return &sluice.Error{Kind: sluice.KindProtocol, Message: fmt.Sprintf("%s has index %s", name, index)}
+			return &sluice.Error{Kind: sluice.KindProtocol, Message: fmt.Sprintf("%s has index %s", label, index)}
 		}
 		d.index = n
 	}

@@ -433,3 +433,52 @@ func BenchmarkDecoderDeltas(b *testing.B) {
 		}
 	}
 }
+
+// TestDecoderWholeBlocks covers shapes the API does not send but proxies
+// do: block starts that carry their content whole, events without an
+// "event:" line, an undocumented stop reason. Relayed, they must decode to
+// the same events, without the content written twice.
+func TestDecoderWholeBlocks(t *testing.T) {
+	stream := "" +
+		"data: {\"type\":\"message_start\",\"message\":{\"id\":\"m\",\"model\":\"x\"}}\n\n" +
+		"data: {\"type\":\"content_block_start\",\"index\":0,\"content_block\":{\"type\":\"thinking\",\"thinking\":\"whole\",\"signature\":\"SIG\"}}\n\n" +
+		"data: {\"type\":\"content_block_stop\",\"index\":0}\n\n" +
+		"data: {\"type\":\"content_block_start\",\"index\":1,\"content_block\":{\"type\":\"text\",\"text\":\"Hi\"}}\n\n" +
+		"data: {\"type\":\"content_block_stop\",\"index\":1}\n\n" +
+		"data: {\"type\":\"content_block_start\",\"index\":2,\"content_block\":{\"type\":\"tool_use\",\"id\":\"t\",\"name\":\"f\",\"input\":{ \"a\" : [1, 2] }}}\n\n" +
+		"data: {\"type\":\"content_block_stop\",\"index\":2}\n\n" +
+		"data: {\"type\":\"brand_new\",\"x\":1}\n\n" +
+		"data: {\"type\":\"message_delta\",\"delta\":{\"stop_reason\":\"brand_new_reason\"}}\n\n" +
+		"data: {\"type\":\"message_delta\",\"delta\":{\"stop_sequence\":null}}\n\n" +
+		"data: {\"type\":\"message_stop\"}\n\n"
+	want := []string{
+		"start id=m model=x",
+		"item_start #0 reasoning",
+		`reasoning #0 "whole"`,
+		`reasoning_data #0 signature "SIG"`,
+		"item_done #0 reasoning",
+		"item_start #1 message",
+		`text #1 "Hi"`,
+		"item_done #1 message",
+		"item_start #2 tool_call id=t call=t name=f",
+		`tool_call #2 "{\"a\":[1,2]}"`,
+		"item_done #2 tool_call",
+		"passthrough #0 name=brand_new",
+		"finish stop brand_new_reason",
+		"passthrough #0 name=message_delta",
+	}
+	evs, err := decodeAll(strings.NewReader(stream))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Join(describeAll(evs), "\n"); got != strings.Join(want, "\n") {
+		t.Fatalf("events:\n%s\nwant:\n%s", got, strings.Join(want, "\n"))
+	}
+	relayed, err := decodeAll(bytes.NewReader(relay(t, []byte(stream), EncoderOptions{})))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Join(describeAll(relayed), "\n"); got != strings.Join(want, "\n") {
+		t.Errorf("relayed events:\n%s\nwant:\n%s", got, strings.Join(want, "\n"))
+	}
+}

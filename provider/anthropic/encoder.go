@@ -53,10 +53,10 @@ type EncoderOptions struct {
 //   - Refusal text is written as text. ItemOther items, passthrough events
 //     and Extra fields of other protocols are dropped; those of this
 //     protocol are written back as they came, so a relay is lossless.
-//   - EventFinish and the usage reports are held and written as one
-//     message_delta at End, with the stop reason and the cumulative usage
-//     (OpenAI sends its usage after its finish). A usage-only message_delta
-//     from this protocol is written where it came.
+//   - EventFinish and the usage reports of other protocols are held and
+//     written as one message_delta at End, with the stop reason and the
+//     cumulative usage (OpenAI sends its usage after its finish). A
+//     message_delta of this protocol is written where it came.
 //   - EventError is written as an error event and nothing follows it.
 //
 // Events of choices other than 0 are dropped. Encode only buffers; Flush
@@ -80,9 +80,9 @@ type Encoder struct {
 	pinged  bool
 	toolUse bool // a tool_use block was written
 
-	finish     sluice.FinishReason
-	rawFinish  string
-	finishTmpl []byte // message_delta of this protocol
+	finish    sluice.FinishReason
+	rawFinish string
+	finished  bool // the final message_delta is written
 }
 
 // item is the encoder's state of one output item.
@@ -138,7 +138,18 @@ func (e *Encoder) Encode(ev *sluice.Event) error {
 		}
 	case sluice.EventFinish:
 		e.finish, e.rawFinish = ev.Finish, ev.RawFinish
-		e.finishTmpl = template(ev.Extra, "message_delta")
+		if t := template(ev.Extra, "message_delta"); t != nil && !e.finished {
+			// This protocol's own message_delta is written where it came,
+			// with its stop reason as it was, even one sluice does not know.
+			reason := ev.RawFinish
+			if reason == "" {
+				reason = stopReasonFor(ev.Finish, "")
+			}
+			e.ensureStarted()
+			e.closeOpen()
+			e.writeMessageDelta(t, reason, false)
+			e.finished = true
+		}
 	case sluice.EventError:
 		// Before message_start the error is written alone, as the API does
 		// when it fails that early.
@@ -167,7 +178,9 @@ func (e *Encoder) End() error {
 	}
 	e.ensureStarted()
 	e.closeOpen()
-	e.writeMessageDelta(e.finishTmpl, e.stopReason(), false)
+	if !e.finished {
+		e.writeMessageDelta(nil, e.stopReason(), false)
+	}
 	e.emit("message_stop", append(e.buf[:0], `{"type":"message_stop"}`...))
 	e.ended = true
 	return nil
