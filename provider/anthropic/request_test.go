@@ -475,3 +475,25 @@ func FuzzParseRequest(f *testing.F) {
 		}
 	})
 }
+
+// A system message added to a parsed request joins the client's own system
+// blocks, cache_control kept.
+func TestBuildRequestRawSystemWithSystemMessage(t *testing.T) {
+	req, _, err := ParseRequest([]byte(claudeCodeBody))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Messages = append([]sluice.Message{{Role: sluice.RoleSystem, Content: []sluice.Part{sluice.Text("Gateway note.")}}}, req.Messages...)
+	body, err := BuildRequest(req, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	system, _ := objectField(body, "system")
+	assertJSON(t, system, `[{"type":"text","text":"You are Claude Code.","cache_control":{"type":"ephemeral"}},{"type":"text","text":"Work in /repo."},{"type":"text","text":"Gateway note."}]`)
+
+	req.Extra["system"] = json.RawMessage(`"plain"`)
+	req.System = "plain"
+	body, _ = BuildRequest(req, true)
+	system, _ = objectField(body, "system")
+	assertJSON(t, system, `[{"type":"text","text":"plain"},{"type":"text","text":"Gateway note."}]`)
+}
