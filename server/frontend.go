@@ -31,12 +31,19 @@ func (f *protoFrontend) Fail(_ *sluice.Result, e *sluice.Error, _ uint64) error 
 
 // protocolOf returns the wire protocol a provider speaks upstream, "" when
 // it is not one whose request fields a frontend may pass through verbatim.
+// A wrapper that names what it wraps with Unwrap is looked through.
 func protocolOf(p sluice.Provider) string {
-	switch p.(type) {
-	case *openai.Provider:
-		return openai.Protocol
-	case *anthropic.Provider:
-		return anthropic.Protocol
+	for range 8 {
+		switch q := p.(type) {
+		case *openai.Provider:
+			return openai.Protocol
+		case *anthropic.Provider:
+			return anthropic.Protocol
+		case interface{ Unwrap() sluice.Provider }:
+			p = q.Unwrap()
+			continue
+		}
+		break
 	}
 	return ""
 }
