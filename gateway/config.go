@@ -253,7 +253,9 @@ type listedProvider struct {
 }
 
 // Models returns the configured models.
-func (l *listedProvider) Models(context.Context) ([]string, error) { return slices.Clone(l.models), nil }
+func (l *listedProvider) Models(context.Context) ([]string, error) {
+	return slices.Clone(l.models), nil
+}
 
 // Unwrap returns the endpoint's provider, for callers that look for its
 // concrete type (the server passes a protocol's own fields through only to
