@@ -184,7 +184,7 @@ func (e *Encoder) Encode(ev *sluice.Event) error {
 		}
 	case sluice.EventUsage:
 		if own {
-			e.writeChunk(fields, ev.Usage)
+			e.writeChunk(fields, ev.Usage, false)
 			e.own = false
 			return nil
 		}
@@ -205,7 +205,7 @@ func (e *Encoder) Encode(ev *sluice.Event) error {
 		e.finished[ev.Choice] = true
 	case sluice.EventError:
 		if e.pending() {
-			e.writeChunk(nil, e.runningUsage())
+			e.writeChunk(nil, e.runningUsage(), true)
 		}
 		e.buf = appendRPC(e.buf[:0], ev.Err, false)
 		e.encodeData(e.buf)
@@ -347,17 +347,26 @@ func (e *Encoder) runningUsage() *sluice.Usage {
 	return &e.usage
 }
 
-// writeChunk writes the pending chunk with usage u, restoring ov.
-func (e *Encoder) writeChunk(ov []byte, u *sluice.Usage) {
+// writeChunk writes the pending chunk with usage u, restoring ov. With
+// hold set (a Flush of other protocols' events) only candidates with parts
+// are written, without their finishReason, which stays pending for End so
+// that the last chunk carries it with the final usage.
+func (e *Encoder) writeChunk(ov []byte, u *sluice.Usage, hold bool) {
 	w := &e.jw
 	w.b = e.buf[:0]
 	w.open(ov)
 	if len(e.cands) > 0 {
 		if cov, ok := w.subArray("candidates"); ok {
 			w.openArray()
+			n := 0
 			for i := range e.cands {
+				c := &e.cands[i]
+				if hold && len(c.parts) == 0 && len(c.raw) == 0 {
+					continue
+				}
 				w.elem()
-				e.writeCandidate(&e.cands[i], index(cov, i))
+				e.writeCandidate(c, index(cov, n), hold)
+				n++
 			}
 			w.closeArray()
 		}
@@ -386,7 +395,16 @@ func (e *Encoder) writeChunk(ov []byte, u *sluice.Usage) {
 	e.buf = w.b
 	w.b = nil
 	e.encodeData(e.buf)
-	e.cands = e.cands[:0]
+	kept := e.cands[:0]
+	if hold {
+		for i := range e.cands {
+			if c := e.cands[i]; c.hasFinish {
+				c.parts, c.raw = c.parts[:0], c.raw[:0]
+				kept = append(kept, c)
+			}
+		}
+	}
+	e.cands = kept
 	e.dirty = false
 }
 
@@ -396,7 +414,7 @@ func (e *Encoder) encodeData(data []byte) {
 	}
 }
 
-func (e *Encoder) writeCandidate(c *pcand, cov []byte) {
+func (e *Encoder) writeCandidate(c *pcand, cov []byte, hold bool) {
 	w := &e.jw
 	if len(c.raw) > 0 {
 		w.raw(c.raw)
@@ -420,7 +438,7 @@ func (e *Encoder) writeCandidate(c *pcand, cov []byte) {
 		w.strField("role", "model")
 		w.close()
 	}
-	if c.hasFinish {
+	if c.hasFinish && !hold {
 		w.strField("finishReason", c.finish)
 	} else {
 		w.opt("finishReason")
@@ -552,7 +570,7 @@ func (e *Encoder) End() error {
 			}
 		}
 		if len(e.cands) > 0 || e.dirty {
-			e.writeChunk(nil, e.runningUsage())
+			e.writeChunk(nil, e.runningUsage(), false)
 		}
 		e.done = true
 	}
@@ -567,7 +585,7 @@ func (e *Encoder) Flush() error {
 		return e.err
 	}
 	if !e.own && !e.done && e.pending() {
-		e.writeChunk(nil, e.runningUsage())
+		e.writeChunk(nil, e.runningUsage(), true)
 	}
 	if err := e.se.Flush(); err != nil {
 		e.err = err
