@@ -22,7 +22,7 @@ var anthropicDialect = &dialect{
 	respPrefix:  "msg_01",
 	callPrefix:  "toolu_01",
 	// message_start carries the input usage, message_delta the rest.
-	usage:     usageCaps{cacheRead: true, cacheWrite: true, reasoning: true, early: true},
+	usage:     usageCaps{cacheRead: true, cacheWrite: true, reasoning: true, early: true, earlyOutput: 1},
 	comment:   []byte(": keep-alive\n\n"),
 	malformed: []byte("event: content_block_delta\ndata: {\"type\":\"content_block_delta\",\"index\":0,\"delta\":{\"type\":\"text_delta\",\"text\":\n\n"),
 	unknownEvent: func() sluice.Event {

@@ -6,6 +6,7 @@ import (
 
 	"github.com/sluicehq/sluice"
 	"github.com/sluicehq/sluice/provider/anthropic"
+	"github.com/sluicehq/sluice/provider/gemini"
 	"github.com/sluicehq/sluice/provider/ollama"
 	"github.com/sluicehq/sluice/provider/openai"
 	"github.com/sluicehq/sluice/providertest"
@@ -32,4 +33,10 @@ func TestConformanceOllama(t *testing.T) {
 		// Ollama's in-stream error is {"error":"message"}: it cannot say
 		// "overloaded".
 		providertest.ExpectKind("fault/midstream_overloaded", sluice.KindServer))
+}
+
+func TestConformanceGemini(t *testing.T) {
+	providertest.Run(t, func(t *testing.T, base string) sluice.Provider {
+		return gemini.New(gemini.Config{BaseURL: base + "/v1beta", APIKey: "sim-key", HTTPClient: &http.Client{}})
+	})
 }

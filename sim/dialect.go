@@ -27,13 +27,20 @@ type dialect struct {
 	// malformed is a frame whose JSON does not parse.
 	malformed []byte
 	// unknownEvent returns an event of a type no decoder knows, which the
-	// protocol's encoder writes as it came.
+	// protocol's encoder writes as it came; nil when unknownRaw is used.
 	unknownEvent func() sluice.Event
+	// unknownRaw returns a whole frame of a kind no decoder knows, written
+	// as is, and the name a decoder gives it, for a protocol whose encoder
+	// cannot write it.
+	unknownRaw func() (frame []byte, name string)
 	// parse reads a request body; model is the model named in the URL path
 	// (Gemini), "" for protocols that name it in the body.
 	parse func(cfg *Config, body []byte, model string) (*call, error)
 	// writeError writes an HTTP error in the protocol's shape.
 	writeError func(w http.ResponseWriter, e *sluice.Error)
+	// errorCode, when set, gives the Code of the simulator's own errors of
+	// a kind, for a protocol whose error shape needs one to keep the kind.
+	errorCode func(sluice.Kind) string
 	// headers sets the protocol's response headers (request id, rate limits)
 	// on every response; status is the HTTP status about to be written.
 	headers func(h http.Header, id string, status int)
@@ -44,8 +51,10 @@ type dialect struct {
 type usageCaps struct {
 	cacheRead, cacheWrite, reasoning bool
 	// early sends the input usage at the start, as Anthropic's
-	// message_start does.
-	early bool
+	// message_start does (with earlyOutput output tokens) and Gemini's
+	// usageMetadata on every chunk does.
+	early       bool
+	earlyOutput int64
 	// beforeFinish sends the final usage before the finish event rather than
 	// after it.
 	beforeFinish bool
@@ -85,4 +94,12 @@ func (d *sliceDecoder) Next() (sluice.Event, error) {
 	ev := d.evs[0]
 	d.evs = d.evs[1:]
 	return ev, nil
+}
+
+// coded sets e's Code from errorCode, if the dialect has one and e has none.
+func (d *dialect) coded(e *sluice.Error) *sluice.Error {
+	if d.errorCode != nil && e.Code == "" {
+		e.Code = d.errorCode(e.Kind)
+	}
+	return e
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/sluicehq/sluice"
 	"github.com/sluicehq/sluice/provider/anthropic"
+	"github.com/sluicehq/sluice/provider/gemini"
 	"github.com/sluicehq/sluice/provider/ollama"
 	"github.com/sluicehq/sluice/provider/openai"
 )
@@ -146,6 +147,8 @@ func adapter(protocol, name, base string, c *http.Client) (sluice.Provider, erro
 		return anthropic.New(anthropic.Config{Name: name, BaseURL: base, APIKey: key, HTTPClient: c}), nil
 	case "ollama":
 		return ollama.New(ollama.Config{Name: name, BaseURL: base, HTTPClient: c}), nil
+	case "gemini":
+		return gemini.New(gemini.Config{Name: name, BaseURL: base + "/v1beta", APIKey: key, HTTPClient: c}), nil
 	}
 	return nil, &sluice.Error{Kind: sluice.KindBadRequest, Provider: name,
 		Message: fmt.Sprintf("the simulator speaks no protocol %q", protocol),

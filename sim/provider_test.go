@@ -16,7 +16,7 @@ import (
 )
 
 func TestProvider(t *testing.T) {
-	for _, protocol := range []string{"openai", "anthropic", "ollama"} {
+	for _, protocol := range []string{"openai", "anthropic", "ollama", "gemini"} {
 		t.Run(protocol, func(t *testing.T) {
 			p := sim.NewProvider(sim.ProviderConfig{Protocol: protocol, Sim: sim.Config{Tokens: 4, ReasoningTokens: 3}})
 			defer p.Close()

@@ -30,6 +30,10 @@ type step struct {
 	// quiet suppresses keep-alive comments while waiting for this step: the
 	// wait is an injected stall, which must be silent.
 	quiet bool
+	// raw is a frame written as is after the events, and rawName the name a
+	// decoder gives it (an unknown event the encoder cannot write).
+	raw     []byte
+	rawName string
 }
 
 // ending says how a script ends after its last step.
@@ -73,7 +77,7 @@ func newScript(p *plan) *script {
 	evs = append(evs, sluice.Event{Type: sluice.EventStart, ID: p.respID, Model: p.req.Model})
 	if p.d.usage.early {
 		u := usage
-		u.Output = sluice.ReportedCount(1)
+		u.Output = sluice.ReportedCount(p.d.usage.earlyOutput)
 		evs = append(evs, sluice.Event{Type: sluice.EventUsage, Usage: &u})
 	}
 
@@ -330,7 +334,11 @@ func (p *plan) schedule(evs []sluice.Event) *script {
 	var faults []string
 	if f, ok := findFault(p.faults, FaultUnknownEvent); ok {
 		i := after(f.At)
-		sc.steps[i].events = append(sc.steps[i].events, p.d.unknownEvent())
+		if p.d.unknownRaw != nil {
+			sc.steps[i].raw, sc.steps[i].rawName = p.d.unknownRaw()
+		} else {
+			sc.steps[i].events = append(sc.steps[i].events, p.d.unknownEvent())
+		}
 		faults = append(faults, f.String())
 	}
 	if f, ok := findFault(p.faults, FaultStall); ok {
@@ -352,7 +360,7 @@ func (p *plan) schedule(evs []sluice.Event) *script {
 		switch k {
 		case FaultError:
 			sc.end = endError
-			sc.err = midstreamError(f.Status)
+			sc.err = p.d.coded(midstreamError(f.Status))
 		case FaultTruncate:
 			sc.end = endTruncate
 		case FaultMalformed:
@@ -364,7 +372,7 @@ func (p *plan) schedule(evs []sluice.Event) *script {
 	if sc.end == endMarker && len(sc.steps) > 1 {
 		// No fault cut the tail off: send it with the last delta, one flush.
 		n := len(sc.steps)
-		if sc.steps[n-1].at == sc.steps[n-2].at && !sc.steps[n-1].quiet {
+		if sc.steps[n-1].at == sc.steps[n-2].at && !sc.steps[n-1].quiet && sc.steps[n-2].raw == nil {
 			sc.steps[n-2].events = append(sc.steps[n-2].events, sc.steps[n-1].events...)
 			sc.steps = sc.steps[:n-1]
 		}

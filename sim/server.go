@@ -64,6 +64,7 @@ func (s *Server) routes() {
 	s.routeOpenAI()
 	s.routeAnthropic()
 	s.routeOllama()
+	s.routeGemini()
 }
 
 // stream serves one generation request in dialect d. model is the model named
@@ -95,7 +96,7 @@ func (s *Server) stream(d *dialect, w http.ResponseWriter, r *http.Request, mode
 	faults := s.applicable(b.Faults)
 	if f, ok := findFault(faults, FaultStatus); ok {
 		tr.Fault = f.String()
-		s.reject(d, w, &tr, reqID, statusError(f.Status), s.retryHeaders(f.Status))
+		s.reject(d, w, &tr, reqID, d.coded(statusError(f.Status)), s.retryHeaders(f.Status))
 		return
 	}
 	if b.RequireSignature {
@@ -160,7 +161,16 @@ func (s *Server) send(ctx context.Context, d *dialect, w http.ResponseWriter, c 
 			}
 			rec.add(ev)
 		}
-		if err := enc.Flush(); err != nil || out.flush() != nil {
+		if err := enc.Flush(); err != nil {
+			return false
+		}
+		if st.raw != nil {
+			if _, err := out.Write(st.raw); err != nil {
+				return false
+			}
+			tr.Unknown = append(tr.Unknown, st.rawName)
+		}
+		if out.flush() != nil {
 			return false
 		}
 		last = time.Now()

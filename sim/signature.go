@@ -70,19 +70,22 @@ func (s signer) checkSignatures(req *sluice.Request, kind sluice.OpaqueKind) *sl
 		}
 		signed, calls := false, false
 		for j, p := range m.Content {
-			switch p.Type {
-			case sluice.PartToolCall:
-				calls = true
-			case sluice.PartReasoning:
-				for _, o := range p.Opaque {
-					if o.Kind != kind {
-						continue
-					}
-					if !s.verify(p.Text, o.Data) {
-						return signatureError(fmt.Sprintf("messages.%d.content.%d: Invalid `signature` in `thinking` block", i, j))
-					}
-					signed = true
+			calls = calls || p.Type == sluice.PartToolCall
+			// The signature rides on the reasoning (Anthropic) or on any
+			// part (Gemini puts thought signatures on function calls); only
+			// reasoning text is what was signed.
+			text := ""
+			if p.Type == sluice.PartReasoning {
+				text = p.Text
+			}
+			for _, o := range p.Opaque {
+				if o.Kind != kind {
+					continue
 				}
+				if !s.verify(text, o.Data) {
+					return signatureError(fmt.Sprintf("messages.%d.content.%d: Invalid `signature` in `thinking` block", i, j))
+				}
+				signed = true
 			}
 		}
 		if calls && !signed {

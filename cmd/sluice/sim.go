@@ -51,7 +51,7 @@ func runSim(ctx context.Context, a *App, args []string) error {
 		BaseContext: func(net.Listener) context.Context { return ctx }}
 	base := "http://" + ln.Addr().String()
 	fmt.Fprintf(a.Stdout, "sluice sim listening on %s\n", base)
-	fmt.Fprintf(a.Stdout, "  OPENAI_BASE_URL=%s/v1 ANTHROPIC_BASE_URL=%s OLLAMA_HOST=%s GEMINI_BASE_URL=%s\n", base, base, base, base)
+	fmt.Fprintf(a.Stdout, "  OPENAI_BASE_URL=%s/v1 ANTHROPIC_BASE_URL=%s OLLAMA_HOST=%s GEMINI_BASE_URL=%s/v1beta\n", base, base, base, base)
 
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
