@@ -88,7 +88,7 @@ func (mc *modelCache) list(ctx context.Context, s *Server) []string {
 	defer cancel()
 	listed, err := mc.router.Models(ctx)
 	if err != nil {
-		s.log.Warn("listing models", "error", s.redact.Replace(err.Error()))
+		s.log.Warn("listing models; leaving out the providers that failed", "error", s.redact.Replace(err.Error()))
 	}
 	seen := map[string]bool{}
 	var rest []string
@@ -112,9 +112,9 @@ func (mc *modelCache) list(ctx context.Context, s *Server) []string {
 	if names == nil {
 		names = []string{}
 	}
-	if err == nil {
-		mc.names, mc.fetched = names, time.Now()
-	}
+	// A provider that cannot list (a local server that is not running) is
+	// left out until the next refresh rather than asked on every call.
+	mc.names, mc.fetched = names, time.Now()
 	return slices.Clone(names)
 }
 

@@ -36,6 +36,7 @@ func commands() []command {
 		{"consume", "read any SSE endpoint: token text, or every event as JSON", runConsume},
 		{"sim", "run the provider simulator for tests and load", runSim},
 		{"tokens", "count tokens exactly as tiktoken does", runTokens},
+		{"serve", "run the streaming gateway, its web page and the OpenAI/Anthropic-compatible APIs", runServe},
 	}
 }
 
