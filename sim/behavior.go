@@ -275,16 +275,6 @@ func badTerm(term, why string) error {
 		Hint:    "see the grammar in the sim package documentation (go doc github.com/sluicehq/sluice/sim)"}
 }
 
-// fault returns the behaviour's fault of kind k, if it has one.
-func (b *Behavior) fault(k FaultKind) (Fault, bool) {
-	for _, f := range b.Faults {
-		if f.Kind == k {
-			return f, true
-		}
-	}
-	return Fault{}, false
-}
-
 // behaviorFor reads the behaviour of one request: the model name's terms, then
 // the headers'. Headers add to the model's terms; X-Sim-Require-Signature
 // turns signature checks on or off whatever the Config says.

@@ -611,7 +611,7 @@ func TestNonStream(t *testing.T) {
 func TestParseBehavior(t *testing.T) {
 	tests := []struct {
 		in   string
-		want string // describe()
+		want string // String()
 		err  bool
 	}{
 		{"", "text", false},
@@ -644,8 +644,8 @@ func TestParseBehavior(t *testing.T) {
 			t.Errorf("ParseBehavior(%q) error = %v, want error %v", tt.in, err, tt.err)
 			continue
 		}
-		if err == nil && b.describe() != tt.want {
-			t.Errorf("ParseBehavior(%q) = %s, want %s", tt.in, b.describe(), tt.want)
+		if err == nil && b.String() != tt.want {
+			t.Errorf("ParseBehavior(%q) = %s, want %s", tt.in, b.String(), tt.want)
 		}
 		var se *sluice.Error
 		if err != nil && (!errors.As(err, &se) || se.Kind != sluice.KindBadRequest) {

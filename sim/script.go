@@ -48,15 +48,14 @@ const (
 
 // plan is what a script is made from.
 type plan struct {
-	cfg     *Config
-	b       Behavior
-	req     *sluice.Request
-	d       *dialect
-	rng     *rand.Rand
-	signer  signer
-	faults  []Fault // the faults that apply to this request
-	respID  string
-	created time.Time
+	cfg    *Config
+	b      Behavior
+	req    *sluice.Request
+	d      *dialect
+	rng    *rand.Rand
+	signer signer
+	faults []Fault // the faults that apply to this request
+	respID string
 }
 
 // newScript plans the response to p.req.
@@ -415,8 +414,9 @@ func randomID(rng *rand.Rand, n int) string {
 	return string(b)
 }
 
-// describe is a one-line summary of a behaviour for logs and errors.
-func (b Behavior) describe() string {
+// String returns the behaviour in the grammar's syntax, "text" for the
+// default.
+func (b Behavior) String() string {
 	var parts []string
 	for _, on := range []struct {
 		ok   bool

@@ -22,12 +22,11 @@ const maxBody = 32 << 20
 // real paths. It is safe for concurrent use; each request is served by its
 // own goroutine with no lock held while streaming.
 type Server struct {
-	cfg      Config
-	mux      *http.ServeMux
-	signer   signer
-	dialects map[string]*dialect
-	seq      atomic.Uint64
-	stats    stats
+	cfg    Config
+	mux    *http.ServeMux
+	signer signer
+	seq    atomic.Uint64
+	stats  stats
 
 	timesMu sync.Mutex
 	times   map[string]int // requests seen per limited fault term
@@ -36,10 +35,9 @@ type Server struct {
 // New returns a simulator configured by cfg. New does not modify cfg.
 func New(cfg Config) *Server {
 	s := &Server{
-		cfg:      cfg.withDefaults(),
-		mux:      http.NewServeMux(),
-		dialects: make(map[string]*dialect),
-		times:    make(map[string]int),
+		cfg:   cfg.withDefaults(),
+		mux:   http.NewServeMux(),
+		times: make(map[string]int),
 	}
 	s.cfg.SignatureKey = append([]byte(nil), cfg.SignatureKey...)
 	s.signer = newSigner(s.cfg.SignatureKey)
@@ -73,9 +71,11 @@ func (s *Server) stream(d *dialect, w http.ResponseWriter, r *http.Request, mode
 	arrived := time.Now()
 	s.stats.update(func(st *Stats) { st.Requests++ })
 	tr := Transcript{Protocol: d.name, Model: model}
-	idRNG := rand.New(rand.NewPCG(s.cfg.Seed, s.seq.Add(1)))
-	id := d.respPrefix + randomID(idRNG, 24)
-	reqID := "req_" + randomID(idRNG, 24) // the request-id header, distinct as the APIs make it
+	// One generator per request, seeded with Config.Seed and the request's
+	// sequence number, makes its ids and its jitter reproducible.
+	rng := rand.New(rand.NewPCG(s.cfg.Seed, s.seq.Add(1)))
+	id := d.respPrefix + randomID(rng, 24)
+	reqID := "req_" + randomID(rng, 24) // the request-id header, distinct as the APIs make it
 
 	body, err := io.ReadAll(io.LimitReader(r.Body, maxBody))
 	if err != nil {
@@ -105,9 +105,7 @@ func (s *Server) stream(d *dialect, w http.ResponseWriter, r *http.Request, mode
 			return
 		}
 	}
-	seq := s.seq.Add(1)
-	p := &plan{cfg: &s.cfg, b: b, req: c.req, d: d, rng: rand.New(rand.NewPCG(s.cfg.Seed, seq)),
-		signer: s.signer, faults: faults, respID: id, created: arrived}
+	p := &plan{cfg: &s.cfg, b: b, req: c.req, d: d, rng: rng, signer: s.signer, faults: faults, respID: id}
 	sc := newScript(p)
 	tr.Fault = sc.fault
 	if !c.stream {
