@@ -352,8 +352,25 @@ func (e *Encoder) runningUsage() *sluice.Usage {
 // are written, without their finishReason, which stays pending for End so
 // that the last chunk carries it with the final usage.
 func (e *Encoder) writeChunk(ov []byte, u *sluice.Usage, hold bool) {
+	e.buf = e.appendChunk(e.buf[:0], ov, u, hold)
+	e.encodeData(e.buf)
+	kept := e.cands[:0]
+	if hold {
+		for i := range e.cands {
+			if c := e.cands[i]; c.hasFinish {
+				c.parts, c.raw = c.parts[:0], c.raw[:0]
+				kept = append(kept, c)
+			}
+		}
+	}
+	e.cands = kept
+	e.dirty = false
+}
+
+// appendChunk appends the pending chunk's JSON to b.
+func (e *Encoder) appendChunk(b, ov []byte, u *sluice.Usage, hold bool) []byte {
 	w := &e.jw
-	w.b = e.buf[:0]
+	w.b = b
 	w.open(ov)
 	if len(e.cands) > 0 {
 		if cov, ok := w.subArray("candidates"); ok {
@@ -392,20 +409,9 @@ func (e *Encoder) writeChunk(ov []byte, u *sluice.Usage, hold bool) {
 		w.opt("responseId")
 	}
 	w.close()
-	e.buf = w.b
+	b = w.b
 	w.b = nil
-	e.encodeData(e.buf)
-	kept := e.cands[:0]
-	if hold {
-		for i := range e.cands {
-			if c := e.cands[i]; c.hasFinish {
-				c.parts, c.raw = c.parts[:0], c.raw[:0]
-				kept = append(kept, c)
-			}
-		}
-	}
-	e.cands = kept
-	e.dirty = false
+	return b
 }
 
 func (e *Encoder) encodeData(data []byte) {
