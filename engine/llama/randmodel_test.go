@@ -14,7 +14,7 @@ import (
 
 // shape is a model's hyperparameters, for making random-weight models.
 type shape struct {
-	name                                         string
+	name                                            string
 	dim, layers, heads, kvHeads, hidden, vocab, ctx int
 }
 
@@ -123,6 +123,9 @@ func writeRandomModel(t testing.TB, path string, sh shape, typ gguf.Type, seed u
 		t.Fatal(err)
 	}
 	if _, err := w.WriteTo(f); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Sync(); err != nil {
 		t.Fatal(err)
 	}
 	if err := f.Close(); err != nil {

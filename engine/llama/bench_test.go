@@ -1,0 +1,55 @@
+package llama
+
+import (
+	"context"
+	"path/filepath"
+	"testing"
+
+	"github.com/sluicehq/sluice/engine/gguf"
+)
+
+// benchTokens is the number of tokens each benchmark iteration generates
+// from BOS, as llama.cpp's llama-bench tg128 does.
+const benchTokens = 128
+
+// BenchmarkGenerate writes random-weight models in the shapes of
+// stories15M, 42M and 110M, in F32 and Q8_0, and reports generation speed
+// in tokens per second. Run it with
+//
+//	go test ./engine/llama -run '^$' -bench Generate -benchtime 20x
+func BenchmarkGenerate(b *testing.B) {
+	dir := b.TempDir()
+	for _, sh := range storiesShapes() {
+		for _, typ := range []gguf.Type{gguf.F32, gguf.Q8_0} {
+			// Written once, outside b.Run, which calls its function more
+			// than once; and synced, so the kernel's write-back of hundreds
+			// of megabytes does not run during the measurement.
+			path := filepath.Join(dir, sh.name+"-"+typ.String()+".gguf")
+			writeRandomModel(b, path, sh, typ, 1)
+			b.Run(sh.name+"/"+typ.String(), func(b *testing.B) {
+				m, err := Open(path, Options{})
+				if err != nil {
+					b.Fatal(err)
+				}
+				defer m.Close()
+				opts := GenerateOptions{MaxTokens: benchTokens, IgnoreEOS: true}
+				noop := func(Piece) error { return nil }
+				ctx := context.Background()
+				// One untimed run pages the weights in.
+				if _, err := m.Generate(ctx, m.Prompt(""), opts, noop); err != nil {
+					b.Fatal(err)
+				}
+				tokens := 0
+				b.ResetTimer()
+				for range b.N {
+					res, err := m.Generate(ctx, m.Prompt(""), opts, noop)
+					if err != nil {
+						b.Fatal(err)
+					}
+					tokens += res.OutputTokens
+				}
+				b.ReportMetric(float64(tokens)/b.Elapsed().Seconds(), "tok/s")
+			})
+		}
+	}
+}
