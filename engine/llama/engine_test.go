@@ -24,7 +24,7 @@ func TestSIMDMatchesPortable(t *testing.T) {
 		t.Run(typ.String(), func(t *testing.T) {
 			fast := randomModel(t, sh, typ, Options{Kernels: kernels.Detect()})
 			slow := randomModel(t, sh, typ, Options{Kernels: kernels.Portable(), Threads: 1})
-			a, b := fast.newState(sh.ctx), slow.newState(sh.ctx)
+			a, b := fast.newState(4, sh.ctx), slow.newState(4, sh.ctx)
 			tokens := []int{1, 300 - 1, 5, 77, 260, 3, 3, 199, 42, 100, 101, 102}
 			worst := 0.0
 			for pos, tok := range tokens {

@@ -18,49 +18,64 @@ type state struct {
 	xq                  kernels.Q8
 	cos, sin            []float32 // RoPE rotation of the current position
 
-	// keys and values hold capacity positions of KVDim floats per layer.
+	// keys and values hold capacity positions of KVDim floats per layer;
+	// they grow on demand up to limit positions, so a long context costs
+	// memory only when it is used.
 	keys, values [][]float32
 	capacity     int
+	limit        int
 
 	mv   matVecJob
 	attn attentionJob
 }
 
-// newState allocates a sequence's memory for up to capacity positions.
-func (m *Model) newState(capacity int) *state {
+// newState allocates a sequence's memory for up to limit positions, of
+// which the first capacity at once.
+func (m *Model) newState(capacity, limit int) *state {
 	c := m.cfg
+	capacity = min(capacity, limit)
 	s := &state{
-		m:        m,
-		x:        make([]float32, c.Dim),
-		xb:       make([]float32, c.Dim),
-		xb2:      make([]float32, c.Dim),
-		hb:       make([]float32, c.HiddenDim),
-		hb2:      make([]float32, c.HiddenDim),
-		q:        make([]float32, c.Dim),
-		k:        make([]float32, c.KVDim()),
-		v:        make([]float32, c.KVDim()),
-		att:      make([]float32, c.Heads*capacity),
-		logits:   make([]float32, c.Vocab),
-		cos:      make([]float32, c.RopeDim/2),
-		sin:      make([]float32, c.RopeDim/2),
-		keys:     make([][]float32, c.Layers),
-		values:   make([][]float32, c.Layers),
-		capacity: capacity,
+		m:      m,
+		x:      make([]float32, c.Dim),
+		xb:     make([]float32, c.Dim),
+		xb2:    make([]float32, c.Dim),
+		hb:     make([]float32, c.HiddenDim),
+		hb2:    make([]float32, c.HiddenDim),
+		q:      make([]float32, c.Dim),
+		k:      make([]float32, c.KVDim()),
+		v:      make([]float32, c.KVDim()),
+		limit:  limit,
+		logits: make([]float32, c.Vocab),
+		cos:    make([]float32, c.RopeDim/2),
+		sin:    make([]float32, c.RopeDim/2),
+		keys:   make([][]float32, c.Layers),
+		values: make([][]float32, c.Layers),
 	}
-	for l := range c.Layers {
-		s.keys[l] = make([]float32, capacity*c.KVDim())
-		s.values[l] = make([]float32, capacity*c.KVDim())
-	}
+	s.grow(capacity)
 	s.mv.set = m.set
 	s.attn.s = s
 	return s
 }
 
+// grow makes room for n positions, keeping the cache's contents.
+func (s *state) grow(n int) {
+	kvDim := s.m.cfg.KVDim()
+	for l := range s.keys {
+		s.keys[l] = append(s.keys[l][:s.capacity*kvDim], make([]float32, (n-s.capacity)*kvDim)...)
+		s.values[l] = append(s.values[l][:s.capacity*kvDim], make([]float32, (n-s.capacity)*kvDim)...)
+	}
+	s.att = make([]float32, s.m.cfg.Heads*n)
+	s.capacity = n
+}
+
 // forward runs token at position pos through the model and, when logits is
 // true, leaves the next-token scores in s.logits. pos must be below the
-// capacity.
+// limit.
 func (s *state) forward(token, pos int, logits bool) {
 	m, c := s.m, s.m.cfg
+	if pos >= s.capacity {
+		s.grow(min(2*s.capacity, s.limit))
+	}
 	m.embed.Row(s.x, token)
 	s.rope(pos)
 	kvDim := c.KVDim()

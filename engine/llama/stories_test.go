@@ -56,7 +56,7 @@ func TestStoriesGreedy(t *testing.T) {
 		t.Fatalf("empty prompt = %v, want [BOS]", prompt)
 	}
 	// The first tokens, by running the forward pass directly.
-	st := m.newState(16)
+	st := m.newState(16, 16)
 	var ids []int
 	token := prompt[0]
 	for pos := range 6 {
