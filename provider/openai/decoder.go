@@ -219,7 +219,11 @@ func (d *Decoder) chunk(data []byte) error {
 	}
 	var id, object, created, model, choices, usage, xgroq []byte
 	d.top = append(d.top[:0], '{')
+	var seen uint32
 	for k, v, ok := it.next(); ok; k, v, ok = it.next() {
+		if repeats(&seen, k, chunkKeys[:]) {
+			return protocolError("a chunk repeats the key "+string(k), data)
+		}
 		switch string(k) {
 		case "id":
 			id = v
@@ -418,7 +422,11 @@ func (d *Decoder) choice(data, el []byte) error {
 	}
 	var index int64
 	var delta, finish []byte
+	var seen uint32
 	for k, v, ok := it.next(); ok; k, v, ok = it.next() {
+		if repeats(&seen, k, choiceKeys[:]) {
+			return protocolError("a choice repeats the key "+string(k), data)
+		}
 		switch string(k) {
 		case "index":
 			n, ok := intValue(v)
@@ -463,7 +471,11 @@ func (d *Decoder) choice(data, el []byte) error {
 	if dm, isObj := objectMembers(delta); isObj {
 		mark = len(d.chs)
 		d.chs = append(d.chs, `,"delta":{`...)
+		var seen uint32
 		for k, v, ok := dm.next(); ok; k, v, ok = dm.next() {
+			if repeats(&seen, k, deltaKeys[:]) {
+				return protocolError("a delta repeats the key "+string(k), data)
+			}
 			switch string(k) {
 			case "content":
 				if nonEmptyString(v) {
@@ -546,7 +558,11 @@ func (d *Decoder) toolCall(data []byte, cs *choiceState, frag []byte) error {
 		return protocolError("a tool call is not a JSON object", data)
 	}
 	var index, id, fn, name, args []byte
+	var seen uint32
 	for k, v, ok := it.next(); ok; k, v, ok = it.next() {
+		if repeats(&seen, k, toolKeys[:]) {
+			return protocolError("a tool call repeats the key "+string(k), data)
+		}
 		switch string(k) {
 		case "index":
 			index = v
@@ -557,7 +573,11 @@ func (d *Decoder) toolCall(data []byte, cs *choiceState, frag []byte) error {
 		}
 	}
 	if fm, isObj := objectMembers(fn); isObj {
+		seen = 0
 		for k, v, ok := fm.next(); ok; k, v, ok = fm.next() {
+			if repeats(&seen, k, functionKeys[:]) {
+				return protocolError("a tool call repeats the key "+string(k), data)
+			}
 			switch string(k) {
 			case "name":
 				name = v
@@ -825,6 +845,32 @@ func closeOrDrop(b []byte, mark int) []byte {
 		return b[:mark]
 	}
 	return append(b, '}')
+}
+
+// The keys the decoder models, at each level of a chunk. A chunk that
+// repeats one of them is malformed: which value counts would be a guess.
+var (
+	chunkKeys    = [...]string{"id", "object", "created", "model", "choices", "usage", "error"}
+	choiceKeys   = [...]string{"index", "delta", "finish_reason"}
+	deltaKeys    = [...]string{"content", "refusal", "reasoning_content", "reasoning", "tool_calls"}
+	toolKeys     = [...]string{"index", "id", "type", "function"}
+	functionKeys = [...]string{"name", "arguments"}
+)
+
+// repeats reports whether key is one of names and already in seen, and
+// adds it.
+func repeats(seen *uint32, key []byte, names []string) bool {
+	for i, n := range names {
+		if string(key) == n {
+			bit := uint32(1) << i
+			if *seen&bit != 0 {
+				return true
+			}
+			*seen |= bit
+			return false
+		}
+	}
+	return false
 }
 
 func nonEmptyString(v []byte) bool { return isString(v) && len(v) > 2 }

@@ -387,9 +387,10 @@ func appendMember(dst []byte, key, raw []byte) []byte {
 	return append(dst, raw...)
 }
 
-// comma appends a comma unless dst ends an opening brace or bracket.
+// comma appends a comma unless dst ends with an opening brace or bracket or
+// a comma.
 func comma(dst []byte) []byte {
-	if n := len(dst); n > 0 && dst[n-1] != '{' && dst[n-1] != '[' {
+	if n := len(dst); n > 0 && dst[n-1] != '{' && dst[n-1] != '[' && dst[n-1] != ',' {
 		dst = append(dst, ',')
 	}
 	return dst

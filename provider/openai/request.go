@@ -249,7 +249,7 @@ func buildContent(parts []sluice.Part, role sluice.Role) (json.RawMessage, error
 			var ip imagePart
 			ip.Type = "image_url"
 			ip.ImageURL.URL = p.URL
-			if len(p.Data) > 0 {
+			if p.URL == "" {
 				ip.ImageURL.URL = "data:" + p.MediaType + ";base64," + base64.StdEncoding.EncodeToString(p.Data)
 			}
 			arr = append(arr, ip)
@@ -625,6 +625,9 @@ func parseImage(i int, raw json.RawMessage) (sluice.Part, error) {
 	if rest, ok := strings.CutPrefix(url, "data:"); ok {
 		if mt, b64, ok := strings.Cut(rest, ";base64,"); ok {
 			data, err := base64.StdEncoding.DecodeString(b64)
+			if err == nil && len(data) == 0 {
+				return sluice.Part{}, badRequest(fmt.Sprintf("the data URL of an image in message %d is empty", i), "send the image's bytes, base64-encoded")
+			}
 			if err != nil {
 				return sluice.Part{}, badRequest(fmt.Sprintf("the data URL of an image in message %d is not valid base64", i), "encode the image with standard base64")
 			}
