@@ -629,6 +629,9 @@ func parseContents(req *sluice.Request, contents []wireContent) error {
 		default:
 			return badRequest(fmt.Sprintf("contents[%d] has role %q", i, c.Role), `use "user" or "model"`)
 		}
+		if len(c.Parts) == 0 {
+			return badRequest(fmt.Sprintf("contents[%d] has no parts", i), `give every content at least one part, e.g. {"text":"…"}`)
+		}
 		msg := sluice.Message{Role: role}
 		var results []sluice.Part
 		for j, p := range c.Parts {
@@ -639,6 +642,9 @@ func parseContents(req *sluice.Request, contents []wireContent) error {
 			}
 			switch {
 			case p.FunctionCall != nil:
+				if p.FunctionCall.Name == "" {
+					return badRequest(where+".functionCall has no name", "name the function called")
+				}
 				id := p.FunctionCall.ID
 				if id == "" {
 					id = "call_" + strconv.Itoa(calls)
@@ -647,6 +653,8 @@ func parseContents(req *sluice.Request, contents []wireContent) error {
 				args := bytes.TrimSpace(p.FunctionCall.Args)
 				if len(args) == 0 || string(args) == "null" {
 					args = []byte("{}")
+				} else if args[0] != '{' {
+					return badRequest(where+".functionCall.args is not an object", `give the arguments as a JSON object, e.g. {"city":"Paris"}`)
 				} else {
 					var buf bytes.Buffer
 					if json.Compact(&buf, args) == nil {
@@ -657,6 +665,9 @@ func parseContents(req *sluice.Request, contents []wireContent) error {
 				msg.Content = append(msg.Content, sluice.Part{Type: sluice.PartToolCall, CallID: id, Name: p.FunctionCall.Name, Arguments: string(args), Opaque: op})
 			case p.FunctionResponse != nil:
 				fr := p.FunctionResponse
+				if fr.Name == "" {
+					return badRequest(where+".functionResponse has no name", "name the function whose result this is")
+				}
 				id := fr.ID
 				k := -1
 				for n, o := range open {
@@ -673,6 +684,9 @@ func parseContents(req *sluice.Request, contents []wireContent) error {
 				results = append(results, sluice.Part{Type: sluice.PartToolResult, CallID: id, Name: fr.Name, Text: text, IsError: isErr})
 			case p.InlineData != nil:
 				data, err := base64.StdEncoding.DecodeString(p.InlineData.Data)
+				if err == nil && len(data) == 0 {
+					return badRequest(where+".inlineData has no data", "send the bytes in base64")
+				}
 				if err != nil {
 					if data, err = base64.URLEncoding.DecodeString(p.InlineData.Data); err != nil {
 						return badRequest(where+".inlineData.data is not valid base64", "encode the bytes with standard base64")
@@ -680,6 +694,9 @@ func parseContents(req *sluice.Request, contents []wireContent) error {
 				}
 				msg.Content = append(msg.Content, sluice.Part{Type: sluice.PartImage, MediaType: p.InlineData.MimeType, Data: data, Opaque: op})
 			case p.FileData != nil:
+				if p.FileData.FileURI == "" {
+					return badRequest(where+".fileData has no fileUri", "give the file's URI")
+				}
 				msg.Content = append(msg.Content, sluice.Part{Type: sluice.PartImage, MediaType: p.FileData.MimeType, URL: p.FileData.FileURI, Opaque: op})
 			case p.Text != nil && (p.Thought || (*p.Text == "" && op != nil)):
 				msg.Content = append(msg.Content, sluice.Part{Type: sluice.PartReasoning, Text: *p.Text, Opaque: op})
