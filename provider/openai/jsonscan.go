@@ -49,6 +49,10 @@ func (it *members) next() (key, val []byte, ok bool) {
 		i = skipSpace(b, i+1)
 	}
 	end = skipValue(b, i)
+	if end == i { // no value: not valid JSON; stop rather than spin
+		it.i = len(b)
+		return nil, nil, false
+	}
 	val = b[i:end]
 	it.i = end
 	return key, val, true
@@ -82,6 +86,10 @@ func (it *elements) next() (val []byte, ok bool) {
 		return nil, false
 	}
 	end := skipValue(b, i)
+	if end == i { // not valid JSON; stop rather than spin
+		it.i = len(b)
+		return nil, false
+	}
 	it.i = end
 	return b[i:end], true
 }

@@ -1,0 +1,365 @@
+package openai
+
+import (
+	"crypto/rand"
+	"time"
+
+	"github.com/sluicehq/sluice"
+	"github.com/sluicehq/sluice/sse"
+)
+
+// How the Encoder assembles and writes one chunk. A chunk collects the
+// events that share it (one, for another protocol's events; those the
+// decoder marked "more", for this protocol's) and is written in OpenAI's
+// field order, with the residue this package's decoder kept merged back:
+// where the residue holds a field, its value wins over the one the encoder
+// would write.
+
+// chunk is a chunk being assembled.
+type chunk struct {
+	active       bool
+	origin       bool   // built from this package's events
+	top          []byte // residue of top-level fields
+	choices      []choiceOut
+	usage        *sluice.Usage
+	usageRes     []byte
+	usageInXGroq bool
+}
+
+type choiceOut struct {
+	index               int
+	choiceRes, deltaRes []byte
+
+	content, reasoning, refusal          string
+	hasContent, hasReasoning, hasRefusal bool
+	reasoningField                       string
+
+	tools     []toolOut
+	finish    string
+	hasFinish bool
+}
+
+type toolOut struct {
+	item, index int
+	first       bool
+	id, name    string
+	args        string
+	hasArgs     bool
+	res         []byte
+}
+
+// begin starts assembling a chunk for an event with the parsed Extra px.
+func (c *chunk) begin(px *extraInfo) {
+	c.reset()
+	c.active, c.origin = true, px.origin
+	if !px.first {
+		return
+	}
+	c.top = px.chunk
+	it, _ := arrayElements(px.choices)
+	for el, ok := it.next(); ok; el, ok = it.next() {
+		idx, _ := lookup(el, "index")
+		n, ok := intValue(idx)
+		if !ok {
+			continue
+		}
+		co := c.choice(int(n))
+		if v, ok := lookup(el, "choice"); ok {
+			co.choiceRes = v
+		}
+		if v, ok := lookup(el, "delta"); ok {
+			co.deltaRes = v
+		}
+	}
+}
+
+func (c *chunk) reset() {
+	c.active, c.origin, c.top = false, false, nil
+	c.choices = c.choices[:0]
+	c.usage, c.usageRes, c.usageInXGroq = nil, nil, false
+}
+
+// choice returns the chunk's entry for choice index, adding it.
+func (c *chunk) choice(index int) *choiceOut {
+	for i := range c.choices {
+		if c.choices[i].index == index {
+			return &c.choices[i]
+		}
+	}
+	if len(c.choices) < cap(c.choices) {
+		c.choices = c.choices[:len(c.choices)+1]
+		co := &c.choices[len(c.choices)-1]
+		*co = choiceOut{index: index, tools: co.tools[:0]}
+		return co
+	}
+	c.choices = append(c.choices, choiceOut{index: index})
+	return &c.choices[len(c.choices)-1]
+}
+
+func (co *choiceOut) tool(item int) *toolOut {
+	for i := range co.tools {
+		if co.tools[i].item == item {
+			return &co.tools[i]
+		}
+	}
+	return nil
+}
+
+func (co *choiceOut) hasOutput() bool {
+	return co.hasContent || co.hasReasoning || co.hasRefusal || len(co.tools) > 0 || co.hasFinish
+}
+
+// stamp fixes the id and created time before the first chunk.
+func (e *Encoder) stamp() {
+	if e.stamped {
+		return
+	}
+	e.stamped = true
+	if e.id == "" {
+		e.id = "chatcmpl-" + rand.Text()
+	}
+	if e.created == 0 {
+		e.created = time.Now().Unix()
+	}
+}
+
+// head appends {"id","object","created","model"[,"system_fingerprint"], the
+// residue top's own values winning unless an option set them.
+func (e *Encoder) head(b []byte, top []byte, origin bool) []byte {
+	e.stamp()
+	b = append(b, '{')
+	if _, ok := lookup(top, "id"); !ok || e.opts.ID != "" {
+		b = append(b, `"id":`...)
+		b = appendString(b, e.id)
+	}
+	if _, ok := lookup(top, "object"); !ok {
+		b = comma(b)
+		b = append(b, `"object":"chat.completion.chunk"`...)
+	}
+	if _, ok := lookup(top, "created"); !ok || e.opts.Created != 0 {
+		b = comma(b)
+		b = append(b, `"created":`...)
+		b = appendInt(b, e.created)
+	}
+	if _, ok := lookup(top, "model"); !ok || e.opts.Model != "" {
+		b = comma(b)
+		b = append(b, `"model":`...)
+		b = appendString(b, e.model)
+	}
+	if !origin && e.opts.SystemFingerprint != "" {
+		b = comma(b)
+		b = append(b, `"system_fingerprint":`...)
+		b = appendString(b, e.opts.SystemFingerprint)
+	}
+	it, _ := objectMembers(top)
+	for k, v, ok := it.next(); ok; k, v, ok = it.next() {
+		switch string(k) {
+		case "id":
+			if e.opts.ID != "" {
+				continue
+			}
+		case "created":
+			if e.opts.Created != 0 {
+				continue
+			}
+		case "model":
+			if e.opts.Model != "" {
+				continue
+			}
+		}
+		b = appendMember(b, k, v)
+	}
+	return comma(b)
+}
+
+// writeChunk serialises c and buffers it as one SSE event.
+func (e *Encoder) writeChunk(c *chunk) {
+	b := e.head(e.buf[:0], c.top, c.origin)
+	if _, ok := lookup(c.top, "choices"); !ok {
+		b = append(b, `"choices":[`...)
+		for i := range c.choices {
+			b = comma(b)
+			b = e.appendChoice(b, c, &c.choices[i])
+		}
+		b = append(b, ']')
+	}
+	if c.usage != nil && e.opts.IncludeUsage && !c.usageInXGroq {
+		if _, ok := lookup(c.top, "usage"); !ok {
+			b = comma(b)
+			b = append(b, `"usage":`...)
+			b = appendUsage(b, c.usage, c.usageRes)
+		}
+	}
+	if b[len(b)-1] == ',' {
+		b = b[:len(b)-1]
+	}
+	b = append(b, '}')
+	e.buf = b
+	e.setErr(e.w.Encode(sse.Event{Data: b}))
+	for i := range c.choices {
+		if _, ok := lookup(c.choices[i].deltaRes, "role"); ok {
+			e.choiceState(c.choices[i].index).roleSent = true
+		}
+	}
+}
+
+func (e *Encoder) appendChoice(b []byte, c *chunk, co *choiceOut) []byte {
+	b = append(b, `{"index":`...)
+	b = appendInt(b, int64(co.index))
+	it, _ := objectMembers(co.choiceRes)
+	for k, v, ok := it.next(); ok; k, v, ok = it.next() {
+		b = appendMember(b, k, v)
+	}
+	if _, ok := lookup(co.choiceRes, "delta"); !ok {
+		b = append(b, `,"delta":{`...)
+		it, _ := objectMembers(co.deltaRes)
+		for k, v, ok := it.next(); ok; k, v, ok = it.next() {
+			b = appendMember(b, k, v)
+		}
+		if co.hasContent {
+			b = comma(b)
+			b = appendKey(b, "content")
+			b = appendString(b, co.content)
+		}
+		if co.hasReasoning {
+			if co.reasoningField == "both" {
+				b = comma(b)
+				b = appendKey(b, "reasoning_content")
+				b = appendString(b, co.reasoning)
+				b = comma(b)
+				b = appendKey(b, "reasoning")
+			} else {
+				b = comma(b)
+				b = appendKey(b, co.reasoningField)
+			}
+			b = appendString(b, co.reasoning)
+		}
+		if co.hasRefusal {
+			b = comma(b)
+			b = appendKey(b, "refusal")
+			b = appendString(b, co.refusal)
+		}
+		if len(co.tools) > 0 {
+			b = comma(b)
+			b = append(b, `"tool_calls":[`...)
+			for i := range co.tools {
+				b = comma(b)
+				b = appendTool(b, &co.tools[i], c.origin)
+			}
+			b = append(b, ']')
+		}
+		b = append(b, '}')
+	}
+	if !c.origin {
+		b = append(b, `,"logprobs":null,"finish_reason":`...)
+		if co.hasFinish {
+			return append(appendString(b, co.finish), '}')
+		}
+		return append(b, "null}"...)
+	}
+	if co.hasFinish {
+		if _, ok := lookup(co.choiceRes, "finish_reason"); !ok {
+			b = append(b, `,"finish_reason":`...)
+			b = appendString(b, co.finish)
+		}
+	}
+	return append(b, '}')
+}
+
+func appendTool(b []byte, t *toolOut, origin bool) []byte {
+	b = append(b, '{')
+	if _, ok := lookup(t.res, "index"); !ok {
+		b = append(b, `"index":`...)
+		b = appendInt(b, int64(t.index))
+	}
+	if t.first {
+		if t.id != "" {
+			b = comma(b)
+			b = append(b, `"id":`...)
+			b = appendString(b, t.id)
+		}
+		if _, ok := lookup(t.res, "type"); !ok {
+			b = comma(b)
+			b = append(b, `"type":"function"`...)
+		}
+	}
+	fnRes, hasFnRes := lookup(t.res, "function")
+	if _, isObj := objectMembers(fnRes); hasFnRes && !isObj {
+		// A function member that is not an object is written as it came.
+	} else {
+		b = comma(b)
+		b = append(b, `"function":{`...)
+		if t.first && (t.name != "" || !origin) {
+			b = append(b, `"name":`...)
+			b = appendString(b, t.name)
+		}
+		if _, ok := lookup(fnRes, "arguments"); !ok && (t.first || t.hasArgs) {
+			b = comma(b)
+			b = append(b, `"arguments":`...)
+			b = appendString(b, t.args)
+		}
+		it, _ := objectMembers(fnRes)
+		for k, v, ok := it.next(); ok; k, v, ok = it.next() {
+			b = appendMember(b, k, v)
+		}
+		b = append(b, '}')
+	}
+	it, _ := objectMembers(t.res)
+	for k, v, ok := it.next(); ok; k, v, ok = it.next() {
+		if string(k) == "function" && hasFnRes {
+			if _, isObj := objectMembers(v); isObj {
+				continue
+			}
+		}
+		b = appendMember(b, k, v)
+	}
+	return append(b, '}')
+}
+
+// rawChunk writes a chunk this package's decoder passed through whole,
+// restamped with the options' id, model and created.
+func (e *Encoder) rawChunk(raw []byte) {
+	if !validObject(raw) {
+		e.setErr(e.w.Encode(sse.Event{Data: raw}))
+		return
+	}
+	if chs, ok := lookup(raw, "choices"); ok {
+		it, _ := arrayElements(chs)
+		for el, ok := it.next(); ok; el, ok = it.next() {
+			idx, _ := lookup(el, "index")
+			delta, _ := lookup(el, "delta")
+			n, okN := intValue(idx)
+			if _, hasRole := lookup(delta, "role"); okN && hasRole {
+				e.choiceState(int(n)).roleSent = true
+			}
+		}
+	}
+	if e.opts.ID == "" && e.opts.Model == "" && e.opts.Created == 0 {
+		e.setErr(e.w.Encode(sse.Event{Data: raw}))
+		return
+	}
+	e.stamp()
+	b := append(e.buf[:0], '{')
+	it, _ := objectMembers(raw)
+	for k, v, ok := it.next(); ok; k, v, ok = it.next() {
+		switch {
+		case string(k) == "id" && e.opts.ID != "":
+			b = comma(b)
+			b = appendKey(b, "id")
+			b = appendString(b, e.opts.ID)
+		case string(k) == "model" && e.opts.Model != "":
+			b = comma(b)
+			b = appendKey(b, "model")
+			b = appendString(b, e.opts.Model)
+		case string(k) == "created" && e.opts.Created != 0:
+			b = comma(b)
+			b = appendKey(b, "created")
+			b = appendInt(b, e.opts.Created)
+		default:
+			b = appendMember(b, k, v)
+		}
+	}
+	b = append(b, '}')
+	e.buf = b
+	e.setErr(e.w.Encode(sse.Event{Data: b}))
+}
