@@ -95,6 +95,7 @@
     const n = pickerCount();
     while (state.selected.length < n) state.selected.push(nextModel());
     el.pickers.replaceChildren();
+    el.pickers.classList.toggle('compare', el.compare.checked);
     for (let i = 0; i < n; i++) {
       const wrap = document.createElement('div');
       wrap.className = 'picker';
@@ -386,18 +387,24 @@
       const li = document.createElement('li');
       const b = document.createElement('button');
       b.type = 'button';
+      b.title = new Date(e.time).toLocaleString();
+      const line = document.createElement('span');
+      line.className = 'h-line';
       const p = document.createElement('span');
       p.className = 'h-prompt';
       p.textContent = e.prompt || '(no prompt)';
+      const time = document.createElement('span');
+      time.className = 'h-time';
+      time.textContent = fmtTime(e.time);
+      line.append(p, time);
       const meta = document.createElement('span');
       meta.className = 'h-meta';
-      const m = e.metrics || {};
-      meta.textContent = [fmtTime(e.time), e.model, fmtMs(m.ttft_ms), (m.output_tokens || 0) + ' tok', ''].join(' · ');
       const fin = document.createElement('span');
       fin.textContent = e.partial ? (e.error_kind || e.finish_reason) : e.finish_reason;
-      if (e.partial) fin.className = 'bad';
-      meta.append(fin);
-      b.append(p, meta);
+      fin.className = e.partial ? 'bad' : 'ok';
+      const m = e.metrics || {};
+      meta.append(fin, ' · ' + [e.model, fmtMs(m.ttft_ms), (m.output_tokens || 0) + ' tok'].join(' · '));
+      b.append(line, meta);
       b.addEventListener('click', () => showHistory(e));
       li.append(b);
       el.history.append(li);

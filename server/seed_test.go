@@ -1,0 +1,34 @@
+package server
+
+import (
+	"io"
+	"testing"
+
+	"github.com/sluicehq/sluice"
+	"github.com/sluicehq/sluice/sse"
+)
+
+// The per-token path of /stream allocates only the event id string.
+func TestSeedEncodeAllocations(t *testing.T) {
+	enc := newSeedEncoder(sse.NewEncoder(io.Discard), "s_0123456789abcdef")
+	ev := sluice.Event{Type: sluice.EventText, Text: "a token with \"quotes\" and\nnewlines"}
+	seq := uint64(0)
+	allocs := testing.AllocsPerRun(1000, func() {
+		seq++
+		enc.Encode(&ev, seq)
+		enc.Flush()
+	})
+	if allocs > 1 {
+		t.Errorf("%.1f allocations per token, want at most 1 (the id)", allocs)
+	}
+}
+
+func BenchmarkSeedEncode(b *testing.B) {
+	enc := newSeedEncoder(sse.NewEncoder(io.Discard), "s_0123456789abcdef")
+	ev := sluice.Event{Type: sluice.EventText, Text: " token"}
+	b.ReportAllocs()
+	for i := range b.N {
+		enc.Encode(&ev, uint64(i))
+		enc.Flush()
+	}
+}
