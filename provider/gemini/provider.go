@@ -106,9 +106,13 @@ func (p *Provider) header(req *sluice.Request) (http.Header, error) {
 	return h, nil
 }
 
-// modelPath returns the URL path element of a model name, with or without
-// its "models/" prefix.
+// modelPath returns the URL path of a model name, with or without its
+// "models/" prefix; a tuned model ("tunedModels/x") keeps its own
+// collection.
 func modelPath(model string) string {
+	if rest, ok := strings.CutPrefix(model, "tunedModels/"); ok {
+		return "/tunedModels/" + url.PathEscape(rest)
+	}
 	return "/models/" + url.PathEscape(strings.TrimPrefix(model, "models/"))
 }
 

@@ -103,6 +103,7 @@ func NewEncoder(w io.Writer, opts EncoderOptions) *Encoder {
 
 type flushFunc func()
 
+// Flush calls f; http.Flusher-style writers report no error.
 func (f flushFunc) Flush() error { f(); return nil }
 
 func (e *Encoder) now() time.Time {
