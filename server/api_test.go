@@ -1,13 +1,16 @@
 package server
 
 import (
+	"bufio"
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"io"
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/sluicehq/sluice"
 	"github.com/sluicehq/sluice/provider/anthropic"
@@ -186,5 +189,32 @@ func TestAPIMethodNotAllowed(t *testing.T) {
 	resp, _ := e.do(t, "GET", "/v1/chat/completions", "")
 	if resp.StatusCode != http.StatusMethodNotAllowed {
 		t.Errorf("GET /v1/chat/completions = %d", resp.StatusCode)
+	}
+}
+
+// Idle streams of both APIs get keep-alive comments, which every SSE client
+// ignores.
+func TestAPIHeartbeat(t *testing.T) {
+	e := newTestEnv(t, func(c *Config) { c.Heartbeat = time.Millisecond })
+	for _, tt := range []struct{ path, body string }{
+		{"/v1/chat/completions", `{"model":"fake/idle","stream":true,"messages":[{"role":"user","content":"hi"}]}`},
+		{"/v1/messages", `{"model":"fake/idle","max_tokens":5,"stream":true,"messages":[{"role":"user","content":"hi"}]}`},
+	} {
+		t.Run(tt.path, func(t *testing.T) {
+			ctx, cancel := context.WithCancel(t.Context())
+			defer cancel()
+			req, _ := http.NewRequestWithContext(ctx, "POST", e.http.URL+tt.path, strings.NewReader(tt.body))
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer resp.Body.Close()
+			if resp.Header.Get("X-Request-Id") == "" || resp.Header.Get("X-Accel-Buffering") != "no" {
+				t.Errorf("headers %v", resp.Header)
+			}
+			r := bufio.NewReader(resp.Body)
+			readUntil(t, r, ": ping")
+			readUntil(t, r, ": ping")
+		})
 	}
 }
