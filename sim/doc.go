@@ -79,7 +79,11 @@
 // the one before. Every event is scheduled at an absolute offset from the
 // request's arrival, so a late write never delays the events after it, and
 // every wait also watches the request's context: a client that leaves ends its
-// stream at once, which [Server.Stats] counts as Disconnected.
+// stream at once, which [Server.Stats] counts as Disconnected. The simulator
+// also learns how late its timers fire (where the kernel rounds timers to the
+// millisecond, half a millisecond on average) and wakes that much early, so
+// after the first few dozen events the mean TTFT and inter-token latency stay
+// on target; a benchmark warms up for that as it does for connections.
 //
 // # Tests
 //

@@ -292,17 +292,20 @@ func isShellTool(name string) bool {
 
 // schedule turns the flat event list into timed steps and applies the
 // faults. Step 0 holds everything before the first content delta and is due
-// at once; step k (k ≥ 1) holds the events that precede delta k and delta k
-// itself, due at TTFT plus the k−1 gaps; a final step holds what follows the
-// last delta, due with it.
+// at once; step k (k ≥ 1) holds delta k and the events after it up to the
+// next delta, due at TTFT plus the k−1 gaps before it; a final step holds what
+// follows the last delta (finish, usage), due with it. Steps are slices of
+// evs, capped so that appending to one never overwrites the next.
 func (p *plan) schedule(evs []sluice.Event) *script {
 	sc := &script{}
-	cur := step{}
-	at := p.cfg.TTFT
-	deltas := 0
-	for _, ev := range evs {
-		if !ev.Type.IsContent() {
-			cur.events = append(cur.events, ev)
+	var (
+		at     = p.cfg.TTFT
+		stepAt time.Duration // when the open step is due
+		start  int           // the open step's first event
+		deltas int
+	)
+	for i := range evs {
+		if !evs[i].Type.IsContent() {
 			continue
 		}
 		if deltas > 0 {
@@ -314,17 +317,15 @@ func (p *plan) schedule(evs []sluice.Event) *script {
 			at += gap
 		}
 		deltas++
-		sc.steps = append(sc.steps, cur)
-		cur = step{at: at, events: []sluice.Event{ev}}
+		sc.steps = append(sc.steps, step{at: stepAt, events: evs[start:i:i]})
+		start, stepAt = i, at
 	}
-	sc.steps = append(sc.steps, cur)
-	// cur became the final step: it holds the last delta and what follows it.
-	// Split that tail off so a fault at "the last delta" comes before it.
-	last := &sc.steps[len(sc.steps)-1]
-	if deltas > 0 && len(last.events) > 1 {
-		tail := step{at: last.at, events: slices.Clone(last.events[1:])}
-		last.events = last.events[:1]
-		sc.steps = append(sc.steps, tail)
+	if deltas > 0 && len(evs)-start > 1 {
+		// Split the tail off the last delta, so that a fault at "the last
+		// delta" comes before the finish.
+		sc.steps = append(sc.steps, step{at: stepAt, events: evs[start : start+1 : start+1]}, step{at: stepAt, events: evs[start+1:]})
+	} else {
+		sc.steps = append(sc.steps, step{at: stepAt, events: evs[start:]})
 	}
 
 	// index of the step after which a fault at N strikes: step N, or the last

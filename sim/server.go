@@ -8,6 +8,7 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -27,6 +28,11 @@ type Server struct {
 	signer signer
 	seq    atomic.Uint64
 	stats  stats
+	// slack is the mean lateness of the simulator's timers, in
+	// nanoseconds. Where the kernel's timers have millisecond resolution a
+	// timer fires half a millisecond late on average; waiting that much less
+	// keeps the mean TTFT and inter-token latency on target.
+	slack atomic.Int64
 
 	timesMu sync.Mutex
 	times   map[string]int // requests seen per limited fault term
@@ -141,6 +147,7 @@ func (s *Server) send(ctx context.Context, d *dialect, w http.ResponseWriter, c 
 	out := &wire{w: w, rc: http.NewResponseController(w)}
 	enc := c.newEncoder(out)
 	rec := recorder{tr: tr, noUsage: c.noUsage}
+	defer rec.done()
 
 	timer := time.NewTimer(time.Hour)
 	timer.Stop()
@@ -195,7 +202,8 @@ func (s *Server) send(ctx context.Context, d *dialect, w http.ResponseWriter, c 
 // wait blocks until due, writing keep-alive comments when the stream has
 // been silent for Config.KeepAlive, and reports false if the client left.
 // Waiting for an absolute time rather than sleeping a gap is what keeps a long
-// stream's timing free of drift.
+// stream's timing free of drift; waking the timers' mean lateness early (see
+// Server.slack) keeps the mean on time as well.
 func (s *Server) wait(ctx context.Context, t *time.Timer, due time.Time, last *time.Time, quiet bool, d *dialect, out *wire) bool {
 	ka := s.cfg.KeepAlive
 	keepAlive := ka > 0 && !quiet && d.comment != nil
@@ -204,12 +212,13 @@ func (s *Server) wait(ctx context.Context, t *time.Timer, due time.Time, last *t
 			return false
 		}
 		now := time.Now()
-		if !due.After(now) {
+		early := time.Duration(s.slack.Load())
+		if !due.Add(-early).After(now) {
 			return true
 		}
-		next := due
-		if keepAlive && last.Add(ka).Before(due) {
-			next = last.Add(ka)
+		next, comment := due.Add(-early), false
+		if keepAlive && last.Add(ka).Before(next) {
+			next, comment = last.Add(ka), true
 		}
 		t.Reset(next.Sub(now))
 		select {
@@ -217,13 +226,27 @@ func (s *Server) wait(ctx context.Context, t *time.Timer, due time.Time, last *t
 			return false
 		case <-t.C:
 		}
-		if next.Before(due) {
+		s.timerLate(time.Since(next))
+		if comment {
 			if _, err := out.Write(d.comment); err != nil || out.flush() != nil {
 				return false
 			}
 			*last = time.Now()
 		}
 	}
+}
+
+// maxSlack bounds the timer compensation, so a stalled machine cannot teach
+// the simulator to send everything early.
+const maxSlack = 2 * time.Millisecond
+
+// timerLate folds one timer's lateness into the running mean, with weight
+// 1/16. Updates may race and lose one another; the mean does not need them
+// all.
+func (s *Server) timerLate(late time.Duration) {
+	late = min(max(late, 0), maxSlack)
+	old := s.slack.Load()
+	s.slack.Store(old + (int64(late)-old)/16)
 }
 
 // whole answers a non-streaming request, after the time the stream would
@@ -267,6 +290,7 @@ func (s *Server) whole(ctx context.Context, d *dialect, w http.ResponseWriter, c
 	for i := range evs {
 		rec.add(&evs[i])
 	}
+	rec.done()
 	w.Header().Set("Content-Type", "application/json")
 	if d.headers != nil {
 		d.headers(w.Header(), reqID, http.StatusOK)
@@ -382,20 +406,23 @@ func (o *wire) Write(p []byte) (int, error) { return o.w.Write(p) }
 // flush writes the response's buffered bytes to the connection.
 func (o *wire) flush() error { return o.rc.Flush() }
 
-// recorder fills a transcript from the events sent.
+// recorder fills a transcript from the events sent. Text goes through
+// builders, one growing buffer each rather than a string per delta; done
+// copies them into the transcript.
 type recorder struct {
-	tr      *Transcript
-	calls   map[int]int // item → index in tr.ToolCalls
-	noUsage bool
+	tr              *Transcript
+	text, reasoning strings.Builder
+	calls           map[int]int // item → index in tr.ToolCalls
+	noUsage         bool
 }
 
 func (r *recorder) add(ev *sluice.Event) {
 	tr := r.tr
 	switch ev.Type {
 	case sluice.EventText:
-		tr.Text += ev.Text
+		r.text.WriteString(ev.Text)
 	case sluice.EventReasoning:
-		tr.Reasoning += ev.Text
+		r.reasoning.WriteString(ev.Text)
 	case sluice.EventReasoningData:
 		tr.Signature = ev.Text
 	case sluice.EventItemStart:
@@ -419,4 +446,9 @@ func (r *recorder) add(ev *sluice.Event) {
 	case sluice.EventPassthrough:
 		tr.Unknown = append(tr.Unknown, ev.Name)
 	}
+}
+
+// done copies the collected text into the transcript.
+func (r *recorder) done() {
+	r.tr.Text, r.tr.Reasoning = r.text.String(), r.reasoning.String()
 }
