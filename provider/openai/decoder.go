@@ -152,6 +152,10 @@ func (d *Decoder) Next() (sluice.Event, error) {
 			continue
 		}
 		if err := d.event(d.src.Event()); err != nil {
+			// What a bad chunk yielded before the fault showed is dropped
+			// with it.
+			clear(d.queue)
+			d.queue, d.metas = d.queue[:0], d.metas[:0]
 			d.err = err
 		} else if d.done {
 			d.err = io.EOF

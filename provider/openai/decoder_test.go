@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"strconv"
 	"strings"
 	"testing"
 	"testing/iotest"
@@ -220,24 +221,7 @@ func TestDecoderItems(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var got []string
-	for _, ev := range evs {
-		s := ev.Type.String()
-		switch ev.Type {
-		case sluice.EventItemStart, sluice.EventItemDone:
-			s += " " + ev.Kind.String()
-		}
-		if ev.Type != sluice.EventStart {
-			s += " #" + string(rune('0'+ev.Item))
-		}
-		if ev.Name != "" {
-			s += " " + ev.Name
-		}
-		if ev.Text != "" {
-			s += " " + ev.Text
-		}
-		got = append(got, s)
-	}
+	got := summary(evs)
 	want := []string{
 		"start",
 		"item_start reasoning #0", "reasoning #0 think",
@@ -245,10 +229,94 @@ func TestDecoderItems(t *testing.T) {
 		"item_done message #1", "item_start tool_call #2 f", "tool_call #2 {}",
 		"item_done tool_call #2", "item_start tool_call #3 g", `tool_call #3 {"x"`,
 		"tool_call #3 :1}",
-		"item_done tool_call #3", "finish #0",
+		"item_done tool_call #3", "finish tool_calls/tool_calls #0",
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("events:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}
+
+// summary renders events one a line: type, kind, item, name, text.
+func summary(evs []sluice.Event) []string {
+	var got []string
+	for _, ev := range evs {
+		s := ev.Type.String()
+		switch ev.Type {
+		case sluice.EventItemStart, sluice.EventItemDone:
+			s += " " + ev.Kind.String()
+		case sluice.EventFinish:
+			s += " " + string(ev.Finish) + "/" + ev.RawFinish
+		case sluice.EventPassthrough:
+			s += " " + ev.Name + " " + string(ev.Raw)
+		}
+		if ev.Type != sluice.EventStart && ev.Type != sluice.EventPassthrough {
+			s += " #" + strconv.Itoa(ev.Item)
+		}
+		if ev.Choice != 0 {
+			s += " c" + strconv.Itoa(ev.Choice)
+		}
+		if ev.Name != "" && ev.Type != sluice.EventPassthrough {
+			s += " " + ev.Name
+		}
+		if ev.Text != "" {
+			s += " " + ev.Text
+		}
+		got = append(got, s)
+	}
+	return got
+}
+
+// TestDecoderEdges decodes small streams that test one rule each.
+func TestDecoderEdges(t *testing.T) {
+	const p = `data: {"id":"c","object":"chat.completion.chunk","created":1,"model":"m","choices":[`
+	const done = "data: [DONE]\n\n"
+	tests := []struct {
+		name   string
+		stream string
+		want   []string
+		err    sluice.Kind
+	}{
+		{"empty data is a keep-alive", "data: \n\n" + p + `{"index":0,"delta":{"content":"a"}}]}` + "\n\n" + done,
+			[]string{"start", "item_start message #0", "text #0 a", "item_done message #0"}, 0},
+		{"named event passes through", "event: ping\ndata: {}\n\n" + done,
+			[]string{"passthrough ping {}"}, 0},
+		{"empty finish_reason is none", p + `{"index":0,"delta":{"content":"a"},"finish_reason":""}]}` + "\n\n" + done,
+			[]string{"start", "item_start message #0", "text #0 a", "item_done message #0"}, 0},
+		{"the same reasoning twice is one delta", p + `{"index":0,"delta":{"reasoning":"r","reasoning_content":"r"}}]}` + "\n\n" + done,
+			[]string{"start", "item_start reasoning #0", "reasoning #0 r", "item_done reasoning #0"}, 0},
+		{"[DONE] with spaces, then nothing is read", "data:  [DONE] \n\n" + p + `{"index":0,"delta":{"content":"late"}}]}` + "\n\n",
+			nil, 0},
+		{"function_call finish", p + `{"index":0,"delta":{},"finish_reason":"function_call"}]}` + "\n\n" + done,
+			[]string{"start", "finish tool_calls/function_call #0"}, 0},
+		{"content_filter finish", p + `{"index":0,"delta":{},"finish_reason":"content_filter"}]}` + "\n\n" + done,
+			[]string{"start", "finish content_filter/content_filter #0"}, 0},
+		{"n=2 in one chunk", p + `{"index":1,"delta":{"content":"b"}},{"index":0,"delta":{"content":"a"}}]}` + "\n\n" + done,
+			[]string{"start", "item_start message #0 c1", "text #0 c1 b", "item_start message #1", "text #1 a", "item_done message #0 c1", "item_done message #1"}, 0},
+		{"a bad chunk yields nothing", p + `{"index":0,"delta":{"content":"a","tool_calls":[1]}}]}` + "\n\n" + done,
+			nil, sluice.KindProtocol},
+		{"repeated key", p + `{"index":0,"delta":{"content":"a","content":"b"}}]}` + "\n\n" + done,
+			nil, sluice.KindProtocol},
+		{"huge choice index", p + `{"index":99999999999,"delta":{}}]}` + "\n\n" + done,
+			nil, sluice.KindProtocol},
+		{"not an object", "data: [1,2]\n\n", nil, sluice.KindProtocol},
+		{"usage not an object", p + `],"usage":7}` + "\n\n", nil, sluice.KindProtocol},
+		{"null error is no error", p + `{"index":0,"delta":{"content":"a"}}],"error":null}` + "\n\n" + done,
+			[]string{"start", "item_start message #0", "text #0 a", "item_done message #0"}, 0},
+		{"error event without JSON", "event: error\ndata: upstream died\n\n", nil, sluice.KindServer},
+		{"tool call without index", p + `{"index":0,"delta":{"tool_calls":[{"id":"a","function":{"name":"f","arguments":"{"}}]}}]}` + "\n\n" +
+			p + `{"index":0,"delta":{"tool_calls":[{"function":{"arguments":"}"}}]}}]}` + "\n\n" + done,
+			[]string{"start", "item_start tool_call #0 f", "tool_call #0 {", "tool_call #0 }", "item_done tool_call #0"}, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			evs, err := decodeAll(strings.NewReader(tt.stream))
+			if got := summary(evs); !reflect.DeepEqual(got, tt.want) {
+				t.Errorf("events:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(tt.want, "\n"))
+			}
+			if e := sluice.AsError(err); (e == nil) != (tt.err == 0) || (e != nil && e.Kind != tt.err) {
+				t.Errorf("error %v, want kind %s", err, tt.err)
+			}
+		})
 	}
 }
 
