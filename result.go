@@ -72,11 +72,13 @@ func (r *Result) Message() Message {
 			}
 			m.Content = append(m.Content, Part{Type: PartReasoning, Text: text, Opaque: it.Opaque})
 		case ItemMessage:
-			if it.Text != "" {
-				m.Content = append(m.Content, Text(it.Text))
+			if it.Text != "" || len(it.Opaque) > 0 {
+				m.Content = append(m.Content, Part{Type: PartText, Text: it.Text, Opaque: it.Opaque})
 			}
 		case ItemToolCall:
-			m.Content = append(m.Content, Part{Type: PartToolCall, CallID: it.CallID, Name: it.Name, Arguments: it.Arguments()})
+			// Gemini signs function calls themselves; the signature must ride
+			// back on the same part.
+			m.Content = append(m.Content, Part{Type: PartToolCall, CallID: it.CallID, Name: it.Name, Arguments: it.Arguments(), Opaque: it.Opaque})
 		}
 	}
 	return m
@@ -147,6 +149,8 @@ func (a *accumulator) add(provider string, ev *Event) {
 	case EventToolCall:
 		a.itemFor(ev, ItemToolCall).text.WriteString(ev.Text)
 	case EventReasoningData:
+		// Opaque data belongs to the item it arrived on: a reasoning item for
+		// Anthropic and OpenAI, possibly a text or tool-call item for Gemini.
 		it := a.itemFor(ev, ItemReasoning)
 		it.item.Opaque = append(it.item.Opaque, Opaque{Provider: provider, Kind: ev.Opaque, Data: ev.Text})
 	case EventUsage:

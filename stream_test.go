@@ -307,3 +307,21 @@ func TestResultJSONRoundTrip(t *testing.T) {
 		t.Fatalf("event round trip %s: %+v %v", b, evBack, err)
 	}
 }
+
+// Gemini signs the function call part itself; Message must carry the
+// signature back on the tool call, not drop it.
+func TestResultMessageKeepsOpaqueOnToolCalls(t *testing.T) {
+	evs := []sluice.Event{
+		{Type: sluice.EventItemStart, Item: 0, Kind: sluice.ItemToolCall, CallID: "call_0", Name: "f"},
+		{Type: sluice.EventReasoningData, Item: 0, Opaque: sluice.OpaqueThoughtSignature, Text: "c2ln"},
+		{Type: sluice.EventToolCall, Item: 0, Text: `{}`},
+	}
+	s := sluice.NewStream(context.Background(), sluice.StreamConfig{Provider: "gemini", Decoder: &script{events: evs, end: io.EOF}})
+	for range s.Events() {
+	}
+	res := s.Result()
+	m := res.Message()
+	if len(m.Content) != 1 || m.Content[0].Type != sluice.PartToolCall || len(m.Content[0].Opaque) != 1 || m.Content[0].Opaque[0].Data != "c2ln" {
+		t.Fatalf("message = %+v", m)
+	}
+}

@@ -1,10 +1,13 @@
 package gateway
 
 import (
+	"context"
 	"time"
 
 	"github.com/sluicehq/sluice"
 	"github.com/sluicehq/sluice/provider/anthropic"
+	"github.com/sluicehq/sluice/provider/gemini"
+	"github.com/sluicehq/sluice/provider/local"
 	"github.com/sluicehq/sluice/provider/ollama"
 	"github.com/sluicehq/sluice/provider/openai"
 	"github.com/sluicehq/sluice/sim"
@@ -18,13 +21,16 @@ const (
 )
 
 // Builtin returns a registry with every provider sluice ships: openai,
-// anthropic, ollama and gemini (from their standard variables), and sim, the
-// simulator, which needs no key.
+// anthropic, ollama and gemini (from their standard variables), local (GGUF
+// models run in process, from $SLUICE_MODELS or the cache folder) and sim,
+// the simulator. local and sim need no key.
 func Builtin(getenv func(string) string) *Registry {
 	r := NewRegistry(getenv)
 	r.Register("openai", func(env func(string) string) (sluice.Provider, error) { return openai.FromEnv(env) })
 	r.Register("anthropic", func(env func(string) string) (sluice.Provider, error) { return anthropic.FromEnv(env) })
 	r.Register("ollama", func(env func(string) string) (sluice.Provider, error) { return ollama.FromEnv(env) })
+	r.Register("gemini", func(env func(string) string) (sluice.Provider, error) { return gemini.FromEnv(env) })
+	r.Register("local", func(env func(string) string) (sluice.Provider, error) { return local.FromEnv(env) })
 	r.Register("sim", func(func(string) string) (sluice.Provider, error) {
 		return sim.NewProvider(sim.ProviderConfig{Sim: sim.Config{TTFT: simTTFT, ITL: simITL, Jitter: 5 * time.Millisecond, Tokens: 64}}), nil
 	})
@@ -32,7 +38,9 @@ func Builtin(getenv func(string) string) *Registry {
 }
 
 // DefaultModel picks the model to use when none is named: SLUICE_MODEL if
-// set, else the first provider whose key is set, else the simulator.
+// set, else the first provider whose key is set, else the first local model
+// in the models folder, else the simulator ("sim/text"), so a fresh machine
+// without keys or models still streams.
 func DefaultModel(r *Registry) string {
 	if m := r.getenv("SLUICE_MODEL"); m != "" {
 		return m
@@ -46,6 +54,13 @@ func DefaultModel(r *Registry) string {
 	for _, d := range keyed {
 		if r.getenv(d.env) != "" {
 			return d.model
+		}
+	}
+	if p, err := r.Provider("local"); err == nil {
+		if l, ok := p.(sluice.ModelLister); ok {
+			if ms, err := l.Models(context.Background()); err == nil && len(ms) > 0 {
+				return "local/" + ms[0]
+			}
 		}
 	}
 	return "sim/text"

@@ -57,6 +57,7 @@ func Do(ctx context.Context, r Request) (*Response, error) {
 	if method == "" {
 		method = http.MethodPost
 	}
+	parent := ctx
 	ctx, cancel := context.WithCancel(ctx)
 	req, err := http.NewRequestWithContext(ctx, method, r.URL, bytes.NewReader(r.Body))
 	if err != nil {
@@ -78,7 +79,7 @@ func Do(ctx context.Context, r Request) (*Response, error) {
 	resp, err := client.Do(req)
 	if err != nil {
 		cancel()
-		return nil, connError(ctx, r, err)
+		return nil, connError(parent, r, err)
 	}
 	header := time.Now()
 	if resp.StatusCode/100 != 2 {
@@ -125,6 +126,8 @@ func statusError(r Request, resp *http.Response, body []byte, now time.Time) *sl
 	return e
 }
 
+// connError classifies a failed send. ctx is the caller's context: when it is
+// done the caller gave up (canceled or timeout); otherwise the network failed.
 func connError(ctx context.Context, r Request, err error) *sluice.Error {
 	e := sluice.AsError(err)
 	if ctx.Err() == nil {

@@ -1,0 +1,75 @@
+package upstream
+
+import (
+	"context"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/sluicehq/sluice"
+)
+
+func TestDoErrors(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/429":
+			w.Header().Set("Retry-After-Ms", "250")
+			http.Error(w, `{"error":"slow down"}`, http.StatusTooManyRequests)
+		case "/hang":
+			<-r.Context().Done()
+		default:
+			w.Write([]byte("ok"))
+		}
+	}))
+	defer srv.Close()
+
+	// A closed port: the connection is refused at once.
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	closedURL := "http://" + ln.Addr().String()
+	ln.Close()
+
+	canceled, cancel := context.WithCancel(context.Background())
+	cancel()
+	tests := []struct {
+		name   string
+		ctx    context.Context
+		req    Request
+		kind   sluice.Kind
+		status int
+		retry  time.Duration
+		hint   bool
+	}{
+		{"status", context.Background(), Request{URL: srv.URL + "/429"}, sluice.KindRateLimit, 429, 250 * time.Millisecond, false},
+		{"refused", context.Background(), Request{URL: closedURL, Hint: "check FOO_BASE_URL"}, sluice.KindConnection, 0, 0, true},
+		{"timeout", context.Background(), Request{URL: srv.URL + "/hang", Hint: "check FOO_BASE_URL", Client: &http.Client{Timeout: 20 * time.Millisecond}}, sluice.KindTimeout, 0, 0, true},
+		{"caller canceled", canceled, Request{URL: srv.URL}, sluice.KindCanceled, 0, 0, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tt.req.Provider = "foo"
+			_, err := Do(tt.ctx, tt.req)
+			e := sluice.AsError(err)
+			if e == nil || e.Kind != tt.kind || e.Status != tt.status || e.RetryAfter != tt.retry || e.Provider != "foo" {
+				t.Fatalf("err = %#v", err)
+			}
+			if tt.hint != strings.Contains(e.Error(), "FOO_BASE_URL") {
+				t.Fatalf("hint missing or unexpected: %v", e)
+			}
+		})
+	}
+	resp, err := Do(context.Background(), Request{URL: srv.URL, Method: http.MethodGet})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	resp.Cancel()
+	if resp.Header.Sub(resp.Start) < 0 {
+		t.Fatal("header time before start")
+	}
+}
