@@ -17,11 +17,14 @@ type Set struct {
 	dotF16 func(w []byte, x []float32) float32
 	dotQ8  func(w []byte, x *Q8) float32
 	dotQ4  func(w []byte, x *Q8) float32
+	rows   func(out []float32, m *Matrix, x []float32, xq *Q8, lo, hi int)
 }
 
 // Portable returns the pure Go kernels, which every platform runs.
 func Portable() *Set {
-	return &Set{name: "portable", dotF32: dotF32Go, dotF16: dotF16Go, dotQ8: dotQ8Go, dotQ4: dotQ4Go}
+	s := &Set{name: "portable", dotF32: dotF32Go, dotF16: dotF16Go, dotQ8: dotQ8Go, dotQ4: dotQ4Go}
+	s.rows = s.rowDots
+	return s
 }
 
 // Detect returns the fastest kernels this CPU supports: AVX2+FMA+F16C
@@ -196,6 +199,19 @@ func (m *Matrix) Row(dst []float32, r int) {
 // otherwise. It runs on the calling goroutine; spread a product over cores
 // by giving each worker of a [Pool] its own range.
 func (s *Set) MatVec(out []float32, m *Matrix, x []float32, xq *Q8, lo, hi int) {
+	if lo < 0 || hi > m.Rows || len(out) < hi-lo || len(x) != m.Cols {
+		panic("kernels: MatVec arguments out of range")
+	}
+	if m.NeedsQ8() && (xq == nil || len(xq.Q) != m.Cols) {
+		panic("kernels: MatVec of a quantised matrix needs x quantised")
+	}
+	s.rows(out, m, x, xq, lo, hi)
+}
+
+// rowDots is MatVec one dot product at a time, for kernels without a row
+// loop of their own.
+func (s *Set) rowDots(out []float32, m *Matrix, x []float32, xq *Q8, lo, hi int) {
+	rb := m.RowBytes
 	switch m.Type {
 	case gguf.F32:
 		n := m.Cols
@@ -203,22 +219,17 @@ func (s *Set) MatVec(out []float32, m *Matrix, x []float32, xq *Q8, lo, hi int) 
 			out[r-lo] = s.dotF32(m.f32[r*n:(r+1)*n:(r+1)*n], x)
 		}
 	case gguf.F16:
-		rb := m.RowBytes
 		for r := lo; r < hi; r++ {
 			out[r-lo] = s.dotF16(m.Data[r*rb:(r+1)*rb], x)
 		}
 	case gguf.Q8_0:
-		rb := m.RowBytes
 		for r := lo; r < hi; r++ {
 			out[r-lo] = s.dotQ8(m.Data[r*rb:(r+1)*rb], xq)
 		}
 	case gguf.Q4_0:
-		rb := m.RowBytes
 		for r := lo; r < hi; r++ {
 			out[r-lo] = s.dotQ4(m.Data[r*rb:(r+1)*rb], xq)
 		}
-	default:
-		panic("kernels: MatVec of unsupported type " + m.Type.String())
 	}
 }
 
