@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"iter"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -62,6 +63,13 @@ type Stream struct {
 	meter  meter
 	err    *Error
 	counts int // tokens counted by counter
+
+	// budget, when positive, is the output token limit set by StopAfter;
+	// count measures whole texts and output is all content text so far.
+	budget     int
+	count      func(string) int
+	output     strings.Builder
+	overBudget bool
 }
 
 // NewStream wraps a decoder in a Stream. ctx must be the context of the
@@ -82,6 +90,18 @@ func NewStream(ctx context.Context, cfg StreamConfig) *Stream {
 // provider reports no output usage the Result carries an exact estimate
 // rather than the number of content events. Call it before Events.
 func (s *Stream) CountWith(c TokenCounter) { s.counter = c }
+
+// StopAfter makes the stream stop once its output reaches n tokens, as
+// counted by the TokenCounter given to [Stream.CountWith], which must be set.
+// The fragment that crosses the budget is cut exactly at it (count measures
+// whole texts to find the cut, and is called only then), the upstream
+// request is cancelled at once, and the stream ends without an error with
+// [FinishBudget]: a budget is the caller's decision, not a failure. The
+// Result's output usage is then sluice's count, marked estimated, since the
+// provider's final usage never arrives. Call it before Events.
+func (s *Stream) StopAfter(n int, count func(string) int) {
+	s.budget, s.count = n, count
+}
 
 var errConsumed = &Error{Kind: KindBadRequest, Message: "Stream.Events was called twice", Hint: "a stream can be ranged over only once; keep its Result"}
 
@@ -120,6 +140,15 @@ func (s *Stream) Events() iter.Seq2[Event, error] {
 			}
 			ev.At = at
 			s.observe(&ev)
+			if s.overBudget {
+				if ev.Text != "" && !yield(ev, nil) {
+					s.meter.end = time.Since(s.cfg.Start)
+					s.fail(context.Canceled)
+					return
+				}
+				s.stopBudget(at)
+				return
+			}
 			if !yield(ev, nil) {
 				s.meter.end = time.Since(s.cfg.Start)
 				s.fail(context.Canceled)
@@ -130,13 +159,60 @@ func (s *Stream) Events() iter.Seq2[Event, error] {
 }
 
 func (s *Stream) observe(ev *Event) {
-	if ev.Type.IsContent() {
-		s.meter.content(ev.At)
-		if s.counter != nil && ev.Text != "" {
+	if ev.Type.IsContent() && ev.Text != "" {
+		if s.counter != nil {
 			s.counts = s.counter.Add(ev.Text)
 		}
+		if s.budget > 0 && s.count != nil {
+			if s.counts > s.budget {
+				ev.Text = s.fit(ev.Text)
+				s.overBudget = true
+			}
+			s.output.WriteString(ev.Text)
+		}
+		if ev.Text != "" {
+			s.meter.content(ev.At)
+		}
+	} else if ev.Type.IsContent() {
+		s.meter.content(ev.At)
 	}
 	s.acc.add(s.cfg.Provider, ev)
+}
+
+// fit returns the longest prefix of fragment, cut at a rune boundary, that
+// keeps the output within the budget, and sets counts to its total. Token
+// counts grow with the text, so a binary search over the cut points finds
+// it with a logarithmic number of whole-text counts.
+func (s *Stream) fit(fragment string) string {
+	base := s.output.String()
+	cuts := []int{0}
+	for i := range fragment {
+		if i > 0 {
+			cuts = append(cuts, i)
+		}
+	}
+	lo, hi := 0, len(cuts)-1 // cuts[lo] fits; the whole fragment does not
+	for lo < hi {
+		mid := (lo + hi + 1) / 2
+		if s.count(base+fragment[:cuts[mid]]) <= s.budget {
+			lo = mid
+		} else {
+			hi = mid - 1
+		}
+	}
+	out := fragment[:cuts[lo]]
+	s.counts = s.count(base + out)
+	return out
+}
+
+// stopBudget ends the stream at the budget: cleanly, with FinishBudget, and
+// with the upstream request cancelled.
+func (s *Stream) stopBudget(at time.Duration) {
+	s.ended = true
+	s.meter.end = at
+	s.acc.res.Finish, s.acc.res.RawFinish = FinishBudget, ""
+	s.acc.res.Usage.Output = EstimatedCount(int64(s.counts))
+	s.Close()
 }
 
 func (s *Stream) end(at time.Duration) {

@@ -325,3 +325,59 @@ func TestResultMessageKeepsOpaqueOnToolCalls(t *testing.T) {
 		t.Fatalf("message = %+v", m)
 	}
 }
+
+// charCounter counts one token per byte, so budgets are easy to reason about.
+type charCounter struct{ n int }
+
+func (c *charCounter) Add(s string) int { c.n += len(s); return c.n }
+
+func TestStreamStopAfterBudget(t *testing.T) {
+	tests := []struct {
+		name   string
+		words  []string
+		budget int
+		text   string
+	}{
+		{"cut inside a fragment", []string{"abc", "defg", "hij"}, 5, "abcde"},
+		{"exactly at a boundary", []string{"abc", "defg", "hij"}, 7, "abcdefg"},
+		{"first fragment too long", []string{"abcdefgh"}, 3, "abc"},
+		{"budget never reached", []string{"ab", "cd"}, 10, "abcd"},
+		{"multi-byte runes are not split", []string{"ab", "ééé"}, 5, "abé"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ctx, cancel := context.WithCancel(context.Background())
+			body := &closer{}
+			s := sluice.NewStream(ctx, sluice.StreamConfig{Provider: "p", Decoder: &script{events: textEvents(tt.words...), end: io.EOF}, Body: body, Cancel: cancel})
+			s.CountWith(&charCounter{})
+			s.StopAfter(tt.budget, func(s string) int { return len(s) })
+			var got strings.Builder
+			for ev, err := range s.Events() {
+				if err != nil {
+					t.Fatalf("budget stop yielded an error: %v", err)
+				}
+				got.WriteString(ev.Text)
+			}
+			res := s.Result()
+			reached := len(strings.Join(tt.words, "")) > tt.budget
+			if res.Text != tt.text || got.String() != tt.text {
+				t.Fatalf("text %q / %q, want %q", res.Text, got.String(), tt.text)
+			}
+			if !reached {
+				if res.Finish != sluice.FinishStop {
+					t.Fatalf("finish %s", res.Finish)
+				}
+				return
+			}
+			if res.Finish != sluice.FinishBudget || res.Partial || res.Err != nil {
+				t.Fatalf("result %+v", res)
+			}
+			if ctx.Err() == nil || body.closed != 1 {
+				t.Fatal("the upstream was not cancelled at the budget")
+			}
+			if res.Usage.Output.Source != sluice.Estimated || res.Usage.Output.N != int64(len(tt.text)) {
+				t.Fatalf("usage %+v", res.Usage.Output)
+			}
+		})
+	}
+}
