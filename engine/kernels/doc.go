@@ -15,7 +15,10 @@
 // and each block's dot product is done in 8-bit integers and scaled once, as
 // llama.cpp does: the weight bytes stay as compact as they are on disk, which
 // matters because generating one token reads every weight once and the speed
-// is bound by memory bandwidth.
+// is bound by memory bandwidth. The k-quants Q4_K and Q6_K (the parts of
+// llama.cpp's Q4_K_M files) are dequantised a row at a time into a small
+// buffer and multiplied in float32: correct everywhere, vectorised through the
+// float kernel, but without an integer kernel of their own yet.
 //
 // [Pool] runs a [Task] over a range of rows on GOMAXPROCS workers that live
 // as long as the pool, so a product costs a wake-up, not a goroutine start.

@@ -158,8 +158,8 @@ func TestMatVec(t *testing.T) {
 			}
 		}
 	}
-	if _, err := NewMatrix(gguf.Q6_K, 1, 256, make([]byte, 210)); err == nil {
-		t.Error("Q6_K accepted")
+	if _, err := NewMatrix(gguf.Q5_K, 1, 256, make([]byte, 176)); err == nil {
+		t.Error("Q5_K accepted")
 	}
 	if _, err := NewMatrix(gguf.F32, 2, 4, make([]byte, 31)); err == nil {
 		t.Error("short data accepted")
@@ -231,6 +231,53 @@ func BenchmarkDot(b *testing.B) {
 		b.Run(s.Name()+"/Q4_0", func(b *testing.B) {
 			for b.Loop() {
 				s.DotQ4_0(q4, &xq)
+			}
+		})
+	}
+}
+
+func TestKQuants(t *testing.T) {
+	rng := rand.New(rand.NewPCG(4, 4))
+	const rows, cols = 5, 3 * QKK
+	w := randF32(rng, rows*cols)
+	x := randF32(rng, cols)
+	tests := []struct {
+		typ    gguf.Type
+		encode func([]byte, []float32) []byte
+		maxRMS float64 // relative RMS error of the dequantised weights
+	}{
+		{gguf.Q4_K, AppendQ4_K, 0.12},
+		{gguf.Q6_K, AppendQ6_K, 0.03},
+	}
+	for _, tt := range tests {
+		t.Run(tt.typ.String(), func(t *testing.T) {
+			m, err := NewMatrix(tt.typ, rows, cols, tt.encode(nil, w))
+			if err != nil {
+				t.Fatal(err)
+			}
+			row := make([]float32, cols)
+			var se, ss float64
+			for r := range rows {
+				m.Row(row, r)
+				for i, v := range row {
+					d := float64(v - w[r*cols+i])
+					se += d * d
+					ss += float64(w[r*cols+i]) * float64(w[r*cols+i])
+				}
+			}
+			if rms := math.Sqrt(se / ss); rms > tt.maxRMS {
+				t.Errorf("relative RMS error %.3f > %.3f", rms, tt.maxRMS)
+			}
+			want := make([]float32, rows)
+			got := make([]float32, rows)
+			Portable().MatVec(want, m, x, nil, 0, rows)
+			Detect().MatVec(got, m, x, nil, 0, rows)
+			for r := range rows {
+				m.Row(row, r)
+				exact := Portable().DotF32(row, x)
+				if !close32(want[r], exact, 1e-5) || !close32(got[r], exact, 1e-5) {
+					t.Errorf("row %d: portable %v simd %v, want %v", r, want[r], got[r], exact)
+				}
 			}
 		})
 	}

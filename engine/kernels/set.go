@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"math"
+	"sync"
 	"unsafe"
 
 	"github.com/sluicehq/sluice/engine/gguf"
@@ -18,11 +19,17 @@ type Set struct {
 	dotQ8  func(w []byte, x *Q8) float32
 	dotQ4  func(w []byte, x *Q8) float32
 	rows   func(out []float32, m *Matrix, x []float32, xq *Q8, lo, hi int)
+	// scratch holds *[]float32 row buffers for the dequantising kernels.
+	scratch *sync.Pool
+}
+
+func newScratch() *sync.Pool {
+	return &sync.Pool{New: func() any { return new([]float32) }}
 }
 
 // Portable returns the pure Go kernels, which every platform runs.
 func Portable() *Set {
-	s := &Set{name: "portable", dotF32: dotF32Go, dotF16: dotF16Go, dotQ8: dotQ8Go, dotQ4: dotQ4Go}
+	s := &Set{name: "portable", dotF32: dotF32Go, dotF16: dotF16Go, dotQ8: dotQ8Go, dotQ4: dotQ4Go, scratch: newScratch()}
 	s.rows = s.rowDots
 	return s
 }
@@ -138,7 +145,7 @@ type Matrix struct {
 // Supported reports whether the kernels can multiply by a matrix of type t.
 func Supported(t gguf.Type) bool {
 	switch t {
-	case gguf.F32, gguf.F16, gguf.Q8_0, gguf.Q4_0:
+	case gguf.F32, gguf.F16, gguf.Q8_0, gguf.Q4_0, gguf.Q4_K, gguf.Q6_K:
 		return true
 	}
 	return false
@@ -148,7 +155,7 @@ func Supported(t gguf.Type) bool {
 // t, as a Matrix. It fails for a type the kernels cannot compute with.
 func NewMatrix(t gguf.Type, rows, cols int, data []byte) (*Matrix, error) {
 	if !Supported(t) {
-		return nil, fmt.Errorf("kernels: tensor type %s is not supported (F32, F16, Q8_0 and Q4_0 are); convert the model to one of those, e.g. with llama.cpp's llama-quantize to Q8_0", t)
+		return nil, fmt.Errorf("kernels: tensor type %s is not supported (F32, F16, Q8_0, Q4_0, Q4_K and Q6_K are); convert the model to one of those, e.g. with llama.cpp's llama-quantize to Q8_0", t)
 	}
 	rb, ok := t.RowBytes(uint64(cols))
 	if !ok || rows <= 0 || uint64(len(data)) != rb*uint64(rows) {
@@ -191,6 +198,14 @@ func (m *Matrix) Row(dst []float32, r int) {
 				dst[b*QK+i+QK/2] = float32(int(blk[2+i]>>4)-8) * d
 			}
 		}
+	case gguf.Q4_K:
+		for b := range m.Cols / QKK {
+			dequantQ4K(dst[b*QKK:(b+1)*QKK], row[b*q4kBlockSize:])
+		}
+	case gguf.Q6_K:
+		for b := range m.Cols / QKK {
+			dequantQ6K(dst[b*QKK:(b+1)*QKK], row[b*q6kBlockSize:])
+		}
 	}
 }
 
@@ -204,6 +219,20 @@ func (s *Set) MatVec(out []float32, m *Matrix, x []float32, xq *Q8, lo, hi int) 
 	}
 	if m.NeedsQ8() && (xq == nil || len(xq.Q) != m.Cols) {
 		panic("kernels: MatVec of a quantised matrix needs x quantised")
+	}
+	if m.Type == gguf.Q4_K || m.Type == gguf.Q6_K {
+		// Dequantise a row at a time into a buffer that stays in L1.
+		buf := s.scratch.Get().(*[]float32)
+		if cap(*buf) < m.Cols {
+			*buf = make([]float32, m.Cols)
+		}
+		row := (*buf)[:m.Cols]
+		for r := lo; r < hi; r++ {
+			m.Row(row, r)
+			out[r-lo] = s.dotF32(row, x)
+		}
+		s.scratch.Put(buf)
+		return
 	}
 	s.rows(out, m, x, xq, lo, hi)
 }

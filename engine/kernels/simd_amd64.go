@@ -13,7 +13,7 @@ func simdSet() *Set {
 	if !cpu.X86.HasAVX2 || !cpu.X86.HasFMA || !cpu.X86.HasF16C {
 		return nil
 	}
-	return &Set{name: "avx2", dotF32: dotF32AVX2, dotF16: dotF16AVX2, dotQ8: dotQ8AVX2, dotQ4: dotQ4AVX2, rows: rowsAVX2}
+	return &Set{name: "avx2", dotF32: dotF32AVX2, dotF16: dotF16AVX2, dotQ8: dotQ8AVX2, dotQ4: dotQ4AVX2, rows: rowsAVX2, scratch: newScratch()}
 }
 
 // The assembly computes out[r] = row r · x for rows rows, rowBytes apart.

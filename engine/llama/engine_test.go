@@ -19,8 +19,11 @@ func TestSIMDMatchesPortable(t *testing.T) {
 	if kernels.Detect().Name() == "portable" {
 		t.Log("no SIMD kernels on this CPU: both runs are portable")
 	}
-	sh := tinyShape()
-	for _, typ := range []gguf.Type{gguf.F32, gguf.F16, gguf.Q8_0, gguf.Q4_0} {
+	for _, typ := range []gguf.Type{gguf.F32, gguf.F16, gguf.Q8_0, gguf.Q4_0, gguf.Q4_K, gguf.Q6_K} {
+		sh := tinyShape()
+		if typ == gguf.Q4_K || typ == gguf.Q6_K {
+			sh = tinyKShape()
+		}
 		t.Run(typ.String(), func(t *testing.T) {
 			fast := randomModel(t, sh, typ, Options{Kernels: kernels.Detect()})
 			slow := randomModel(t, sh, typ, Options{Kernels: kernels.Portable(), Threads: 1})

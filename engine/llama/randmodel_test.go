@@ -31,6 +31,9 @@ func storiesShapes() []shape {
 // tinyShape is a small model with grouped-query attention, for tests.
 func tinyShape() shape { return shape{"tiny", 64, 2, 4, 2, 96, 300, 64} }
 
+// tinyKShape is the smallest shape k-quants fit: rows of 256.
+func tinyKShape() shape { return shape{"tinyk", 256, 1, 4, 2, 256, 300, 64} }
+
 // writeRandomModel writes a Llama GGUF with random weights of type typ
 // (norms stay F32, as llama.cpp's quantizer leaves them) and a
 // SentencePiece vocabulary of byte tokens and filler pieces.
@@ -86,6 +89,10 @@ func writeRandomModel(t testing.TB, path string, sh shape, typ gguf.Type, seed u
 			return kernels.AppendQ8_0(nil, x)
 		case gguf.Q4_0:
 			return kernels.AppendQ4_0(nil, x)
+		case gguf.Q4_K:
+			return kernels.AppendQ4_K(nil, x)
+		case gguf.Q6_K:
+			return kernels.AppendQ6_K(nil, x)
 		}
 		return kernels.AppendF32(nil, x)
 	}

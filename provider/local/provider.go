@@ -161,7 +161,7 @@ func (p *Provider) model(path string) (*llama.Model, error) {
 	<-l.ready
 	if l.err != nil {
 		return nil, &sluice.Error{Kind: sluice.KindBadRequest, Provider: p.cfg.Name, Message: l.err.Error(),
-			Hint: "use a GGUF model of the Llama family in F32, F16, Q8_0 or Q4_0, such as stories15M or SmolLM2-135M-Instruct Q8_0", Err: l.err}
+			Hint: "use a GGUF model of the Llama family in F32, F16, Q8_0, Q4_0 or Q4_K_M, such as stories15M or SmolLM2-135M-Instruct Q8_0", Err: l.err}
 	}
 	return l.model, nil
 }
