@@ -125,3 +125,23 @@ func TestStoriesSampling(t *testing.T) {
 		t.Logf("seeds 42 and 43 gave the same text %q", a)
 	}
 }
+
+// TestStoriesTokenizer checks the real SentencePiece vocabulary: the text of
+// the greedy story's first tokens encodes back to the same ids.
+func TestStoriesTokenizer(t *testing.T) {
+	m := openStories(t, Options{})
+	tok := m.Tokenizer()
+	ids := []int{403, 407, 261, 378, 432, 383}
+	text := tok.Decode(ids)
+	if text != "Once upon a time, there" && !strings.HasPrefix(text, "Once upon a time,") {
+		t.Fatalf("Decode = %q", text)
+	}
+	if got := tok.Encode(text, false); !slices.Equal(got, ids) {
+		t.Errorf("Encode(%q) = %v, want %v", text, got, ids)
+	}
+	for _, s := range []string{"Lily's ball é 🙂 1234", "  two spaces\nand a newline"} {
+		if got := tok.Decode(tok.Encode(s, false)); got != s {
+			t.Errorf("round trip %q -> %q", s, got)
+		}
+	}
+}
