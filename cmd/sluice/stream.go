@@ -11,9 +11,11 @@ import (
 	"strings"
 	"time"
 
+	"github.com/schollz/progressbar/v3"
 	"golang.org/x/term"
 
 	"github.com/sluicehq/sluice"
+	"github.com/sluicehq/sluice/tokens"
 )
 
 // ANSI styles for a terminal; empty when writing to a file or a pipe.
@@ -59,6 +61,8 @@ func runStream(ctx context.Context, a *App, args []string) error {
 	asJSON := fs.Bool("json", false, "print the whole Result as JSON at the end instead of streaming text")
 	chunks := fs.Bool("verbose-chunks", false, "print every event with its time and raw provider payload on stderr")
 	noReasoning := fs.Bool("no-reasoning", false, "do not print reasoning")
+	budget := fs.Int("budget", 0, "stop after this many output tokens, counted exactly with the model's tiktoken encoding (0: no budget)")
+	progress := fs.Bool("progress", false, "draw a progress bar (tokens against --budget or --max-tokens, rate, elapsed) on stderr when it is a terminal")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -73,6 +77,9 @@ func runStream(ctx context.Context, a *App, args []string) error {
 	if prompt == "" {
 		fs.Usage()
 		return &exitError{code: 2, err: errors.New("no prompt: pass it as an argument or on stdin")}
+	}
+	if *budget < 0 {
+		return &exitError{code: 2, err: fmt.Errorf("--budget is %d; use a positive number of tokens, or 0 for none", *budget)}
 	}
 	if *maxTokens < 0 {
 		return &exitError{code: 2, err: fmt.Errorf("--max-tokens is %d; use a positive number, or 0 for the provider's default", *maxTokens)}
@@ -112,8 +119,36 @@ func runStream(ctx context.Context, a *App, args []string) error {
 	}
 	defer s.Close()
 
+	// Count every stream exactly: the count is the estimate when the
+	// provider reports no usage, and what a budget is measured against.
+	enc, exact := tokens.ForModel(modelName)
+	counter := enc.NewCounter()
+	s.CountWith(counter)
+	if *budget > 0 {
+		if !exact {
+			fmt.Fprintf(a.Stderr, "note: %s has no known tiktoken encoding; the budget counts with %s, an approximation\n", name, enc.Name())
+		}
+		s.StopAfter(*budget, enc.Count)
+	}
+
 	tty := isTerminal(a.Stdout)
 	out := &streamPrinter{w: a.Stdout, tty: tty, noReasoning: *noReasoning, quiet: *asJSON}
+	var bar *progressbar.ProgressBar
+	if *progress && isTerminal(a.Stderr) {
+		limit := int64(*budget)
+		if limit == 0 && *maxTokens > 0 {
+			limit = int64(*maxTokens)
+		}
+		if limit == 0 {
+			limit = -1 // a spinner: the length is unknown
+		}
+		bar = newTokenBar(a.Stderr, limit)
+		if tty {
+			// The bar redraws its line; text on the same terminal would
+			// tear it, so the text is shown when the stream ends.
+			out.hold = true
+		}
+	}
 	for ev, err := range s.Events() {
 		if err != nil {
 			break
@@ -122,6 +157,13 @@ func runStream(ctx context.Context, a *App, args []string) error {
 			printChunk(a.Stderr, &ev)
 		}
 		out.print(&ev)
+		if bar != nil && ev.Type.IsContent() {
+			bar.Set(counter.Count())
+		}
+	}
+	if bar != nil {
+		bar.Finish()
+		fmt.Fprintln(a.Stderr)
 	}
 	out.finish()
 	res := s.Result()
@@ -153,13 +195,21 @@ type streamPrinter struct {
 	quiet              bool
 	inReasoning, wrote bool
 	lastNewline        bool
+	// hold keeps the text until finish, while a progress bar owns the
+	// terminal.
+	hold bool
+	held strings.Builder
 }
 
 func (p *streamPrinter) write(s string) {
 	if s == "" {
 		return
 	}
-	io.WriteString(p.w, s)
+	if p.hold {
+		p.held.WriteString(s)
+	} else {
+		io.WriteString(p.w, s)
+	}
 	p.wrote = true
 	p.lastNewline = strings.HasSuffix(s, "\n")
 }
@@ -217,6 +267,26 @@ func (p *streamPrinter) finish() {
 	if p.wrote && !p.lastNewline {
 		p.write("\n")
 	}
+	if p.hold {
+		io.WriteString(p.w, p.held.String())
+		p.hold = false
+	}
+}
+
+// newTokenBar draws output tokens against limit (-1: unknown) with the rate
+// and the elapsed time.
+func newTokenBar(w io.Writer, limit int64) *progressbar.ProgressBar {
+	return progressbar.NewOptions64(limit,
+		progressbar.OptionSetWriter(w),
+		progressbar.OptionSetDescription("tokens"),
+		progressbar.OptionShowCount(),
+		progressbar.OptionShowIts(),
+		progressbar.OptionSetItsString("tok"),
+		progressbar.OptionSetElapsedTime(true),
+		progressbar.OptionSetPredictTime(limit > 0),
+		progressbar.OptionThrottle(50*time.Millisecond),
+		progressbar.OptionSetWidth(30),
+	)
 }
 
 func printChunk(w io.Writer, ev *sluice.Event) {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http/httptest"
 	"strings"
 	"sync"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/sluicehq/sluice"
 	"github.com/sluicehq/sluice/sim"
+	"github.com/sluicehq/sluice/tokens"
 )
 
 // simEnv starts a simulator and returns an environment pointing every
@@ -176,4 +178,37 @@ func (w *signalWriter) String() string {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	return w.buf.String()
+}
+
+// TestStreamBudget: --budget stops at exactly N tokens of the model's
+// encoding, reports finish budget, and cancels the upstream.
+func TestStreamBudget(t *testing.T) {
+	for _, budget := range []int{1, 5, 17} {
+		t.Run(fmt.Sprint(budget), func(t *testing.T) {
+			s, env := simEnv(t, sim.Config{Tokens: 64, ITL: 10 * time.Millisecond}) // still streaming when the budget is hit
+			code, out, errs := runWith(t.Context(), env, "", "stream", "--json", "--budget", fmt.Sprint(budget), "--model", "openai/gpt-4o-mini", "hi")
+			if code != 0 {
+				t.Fatalf("exit %d: %s", code, errs)
+			}
+			var res sluice.Result
+			if err := json.Unmarshal([]byte(out), &res); err != nil {
+				t.Fatal(err)
+			}
+			enc, exact := tokens.ForModel("gpt-4o-mini")
+			if !exact {
+				t.Fatal("gpt-4o-mini should have an exact encoding")
+			}
+			if n := enc.Count(res.Text); n != budget || res.Finish != sluice.FinishBudget || res.Usage.Output != sluice.EstimatedCount(int64(budget)) {
+				t.Fatalf("text %q has %d tokens, finish %s, usage %+v", res.Text, n, res.Finish, res.Usage.Output)
+			}
+			if strings.Contains(errs, "approximation") {
+				t.Fatalf("unexpected note: %s", errs)
+			}
+			wctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+			defer cancel()
+			if err := s.WaitFor(wctx, func(st sim.Stats) bool { return st.Disconnected == 1 }); err != nil {
+				t.Fatalf("the budget did not cancel the upstream: %+v", s.Stats())
+			}
+		})
+	}
 }
