@@ -70,9 +70,10 @@ var originExtra = &sluice.Extra{Protocol: Protocol}
 // dropped: the random obfuscation padding and a null top-level error.
 //
 // Every event's Raw is the data of the chunk it came from (nil for the item
-// ends that [DONE] implies) and is valid until the next call to Next. Decoding reuses its buffers: besides the strings of
-// text deltas it allocates only for usage and for an Extra unlike the last
-// few.
+// ends that [DONE] implies) and is valid until the next call to Next.
+// Decoding reuses its buffers: besides the strings it hands out (text
+// deltas, ids, names) it allocates only for usage and for an Extra unlike
+// the last few, so a stream's run of alike chunks shares one.
 type Decoder struct {
 	src *sse.Decoder
 

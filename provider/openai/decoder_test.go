@@ -350,6 +350,9 @@ func TestDecoderReadError(t *testing.T) {
 // TestDecoderReuse checks that decoding a long stream allocates nothing per
 // chunk beyond the text strings.
 func TestDecoderReuse(t *testing.T) {
+	if raceEnabled {
+		t.Skip("the race detector adds allocations")
+	}
 	count := func(n int) float64 {
 		data := longStream(n)
 		return testing.AllocsPerRun(20, func() {
