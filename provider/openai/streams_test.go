@@ -1,5 +1,7 @@
 package openai
 
+// The recorded streams in testdata and the ways the tests read them.
+
 import (
 	"bytes"
 	"context"
