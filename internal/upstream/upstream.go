@@ -11,6 +11,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/url"
 	"time"
 
 	"github.com/sluicehq/sluice"
@@ -136,7 +137,7 @@ func connError(ctx context.Context, r Request, err error) *sluice.Error {
 		if errors.As(err, &ne) && ne.Timeout() {
 			kind = sluice.KindTimeout
 		}
-		e = &sluice.Error{Kind: kind, Message: fmt.Sprintf("cannot reach %s: %v", r.URL, unwrapURL(err)), Hint: r.Hint, Err: err}
+		e = &sluice.Error{Kind: kind, Message: fmt.Sprintf("cannot reach %s: %v", redactURL(r.URL), unwrapURL(err)), Hint: r.Hint, Err: err}
 	}
 	if e.Provider == "" {
 		e.Provider = r.Provider
@@ -144,14 +145,23 @@ func connError(ctx context.Context, r Request, err error) *sluice.Error {
 	return e
 }
 
+// redactURL drops the query and user info of u: some providers put keys
+// there, and errors end up in logs.
+func redactURL(u string) string {
+	p, err := url.Parse(u)
+	if err != nil {
+		return "the upstream"
+	}
+	p.RawQuery, p.User, p.Fragment = "", nil, ""
+	return p.String()
+}
+
 // unwrapURL drops net/http's "Post \"url\": " prefix, which the message
 // already carries.
 func unwrapURL(err error) error {
-	var ue interface{ Unwrap() error }
+	var ue *url.Error
 	if errors.As(err, &ue) {
-		if inner := ue.Unwrap(); inner != nil {
-			return inner
-		}
+		return ue.Err
 	}
 	return err
 }

@@ -46,7 +46,7 @@ func TestDoErrors(t *testing.T) {
 		hint   bool
 	}{
 		{"status", context.Background(), Request{URL: srv.URL + "/429"}, sluice.KindRateLimit, 429, 250 * time.Millisecond, false},
-		{"refused", context.Background(), Request{URL: closedURL, Hint: "check FOO_BASE_URL"}, sluice.KindConnection, 0, 0, true},
+		{"refused", context.Background(), Request{URL: closedURL + "/v1?key=SECRET", Hint: "check FOO_BASE_URL"}, sluice.KindConnection, 0, 0, true},
 		{"timeout", context.Background(), Request{URL: srv.URL + "/hang", Hint: "check FOO_BASE_URL", Client: &http.Client{Timeout: 20 * time.Millisecond}}, sluice.KindTimeout, 0, 0, true},
 		{"caller canceled", canceled, Request{URL: srv.URL}, sluice.KindCanceled, 0, 0, false},
 	}
@@ -57,6 +57,9 @@ func TestDoErrors(t *testing.T) {
 			e := sluice.AsError(err)
 			if e == nil || e.Kind != tt.kind || e.Status != tt.status || e.RetryAfter != tt.retry || e.Provider != "foo" {
 				t.Fatalf("err = %#v", err)
+			}
+			if strings.Contains(e.Error(), "SECRET") {
+				t.Fatalf("the URL's query leaked: %v", e)
 			}
 			if tt.hint != strings.Contains(e.Error(), "FOO_BASE_URL") {
 				t.Fatalf("hint missing or unexpected: %v", e)
