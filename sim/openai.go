@@ -41,6 +41,18 @@ var openaiDialect = &dialect{
 		return c, nil
 	},
 	writeError: openai.WriteError,
+	// OpenAI's codes for the faults the simulator injects.
+	errorCode: func(k sluice.Kind) string {
+		switch k {
+		case sluice.KindAuth:
+			return "invalid_api_key"
+		case sluice.KindRateLimit:
+			return "rate_limit_exceeded"
+		case sluice.KindOverloaded:
+			return "server_is_overloaded"
+		}
+		return ""
+	},
 	headers: func(h http.Header, id string, status int) {
 		h.Set("X-Request-Id", "req_"+id)
 		h.Set("Openai-Version", "2020-10-01")

@@ -102,7 +102,12 @@ func (s *Server) stream(d *dialect, w http.ResponseWriter, r *http.Request, mode
 	faults := s.applicable(b.Faults)
 	if f, ok := findFault(faults, FaultStatus); ok {
 		tr.Fault = f.String()
-		s.reject(d, w, &tr, reqID, d.coded(statusError(f.Status)), s.retryHeaders(f.Status))
+		e := d.coded(statusError(f.Status))
+		h := s.retryHeaders(f.Status)
+		if h.Get("Retry-After-Ms") != "" {
+			e.RetryAfter = s.cfg.RetryAfter // Gemini writes it as RetryInfo in the body
+		}
+		s.reject(d, w, &tr, reqID, e, h)
 		return
 	}
 	if b.RequireSignature {
