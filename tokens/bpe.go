@@ -210,3 +210,20 @@ func (h mergeQueue) down(i int) {
 		i = m
 	}
 }
+
+// appendBounds appends to dst the end offset of each token piece encodes
+// to, in order.
+func (v *vocab) appendBounds(dst []int32, piece string) []int32 {
+	if len(piece) == 1 || v.rank(piece) != noRank {
+		return append(dst, int32(len(piece)))
+	}
+	if len(piece) <= maxFlat {
+		var buf [maxFlat + 1]int32
+		return append(dst, v.mergeFlat(piece, &buf)[1:]...)
+	}
+	parts := v.mergeHeap(piece)
+	for i := int32(0); int(i) < len(piece); i = parts[i].next {
+		dst = append(dst, parts[i].next)
+	}
+	return dst
+}

@@ -16,8 +16,13 @@ import (
 // become a contraction, a multi-byte character can be cut between two
 // fragments). Everything before the tail is counted once and dropped. The
 // tail is usually the last word or two, so each Add costs about the length
-// of its fragment; but a single piece that keeps growing (megabytes without
-// a space or a newline) stays in the tail and is merged again on each Add.
+// of its fragment. A runaway generation, one piece that keeps growing
+// ("aaaa…", "!!!!…", a megabyte of spaces), is counted from an anchor a
+// few dozen bytes before its end instead of from its start, so it too
+// costs a bounded amount per fragment (see counter_long.go). What remains
+// quadratic is contrived input that keeps a long piece unsettled without
+// extending it as a run, such as o200k_base's "哈哈…哈" followed by a
+// megabyte of capital letters, where each Add scans the piece again.
 //
 // A Counter is not safe for concurrent use. The zero value is not usable:
 // get one from [Encoding.NewCounter].
@@ -28,12 +33,26 @@ type Counter struct {
 	committed int    // tokens of the text before tail
 	tail      string // the text whose pieces may still change
 	tailCount int    // tokens of tail, as it stands
+
+	// When the tail is one long run (see counter_long.go), run says what
+	// extends it and the tail lives in buf instead of tail.
+	run     runKind
+	buf     []byte
+	pending int // bytes at the end of buf that begin a character not yet complete
+	anchors []anchor // for the long piece at the start of the tail, oldest first
+	bounds  []int32  // scratch for countLong
+
+	longPiece, anchorWindow int // defaultLongPiece, defaultAnchorWindow; tests shrink them
+	anchorMisses            int // times the anchor had to be dropped (tests log it)
 }
 
 // NewCounter returns a Counter at zero tokens. It recognises special tokens
 // when e is a [Encoding.WithSpecialTokens] view.
 func (e *Encoding) NewCounter() *Counter {
-	return &Counter{e: e, v: e.vocab(), next: e.def.family.splitter()}
+	return &Counter{
+		e: e, v: e.vocab(), next: e.def.family.splitter(),
+		longPiece: defaultLongPiece, anchorWindow: defaultAnchorWindow,
+	}
 }
 
 // Add appends fragment to the text and returns the token count of the
@@ -42,13 +61,25 @@ func (c *Counter) Add(fragment string) int {
 	if fragment == "" {
 		return c.Count()
 	}
+	if c.run != runNone {
+		if c.extendRun(fragment) {
+			return c.Count()
+		}
+		c.tail, c.buf, c.run = string(c.buf), c.buf[:0], runNone
+	}
 	s := c.tail + fragment
 	limit := len(s)
 	if c.e.special {
-		s, limit = c.settleSpecial(s)
+		var rest string
+		rest, limit = c.settleSpecial(s)
+		if len(rest) != len(s) {
+			c.anchors = c.anchors[:0] // the tail no longer starts where their piece did
+		}
+		s = rest
 	}
 	stable, count := c.settle(s, limit)
 	if stable > 0 {
+		c.anchors = c.anchors[:0]
 		s = s[stable:]
 		if cap := len(c.tail) + len(fragment); cap > 256 && cap > 4*len(s) {
 			// Copy, so a large fragment's memory is not kept for its last word.
@@ -56,6 +87,9 @@ func (c *Counter) Add(fragment string) int {
 		}
 	}
 	c.tail, c.tailCount = s, count
+	if len(s) >= c.longPiece && limit == len(s) {
+		c.enterRun(s)
+	}
 	return c.Count()
 }
 
@@ -66,12 +100,18 @@ func (c *Counter) Count() int { return c.committed + c.tailCount }
 // pieces that no further text can change, given that the pre-tokenizer's
 // view of s may end at limit (limit < len(s) when a special token could
 // start there), and returns where that run ends and the count of the rest.
+// A long first piece is counted from its anchor.
 func (c *Counter) settle(s string, limit int) (stable, rest int) {
 	fam := c.e.def.family
 	settled := true
 	for i := 0; i < len(s); {
 		j := c.next(s, i)
-		n := c.v.countPiece(s[i:j])
+		var n int
+		if i == 0 && j >= c.longPiece {
+			n = c.countLong(j, func(from int) string { return s[from:j] })
+		} else {
+			n = c.v.countPiece(s[i:j])
+		}
 		if settled && reach(fam, s, i, j) <= limit {
 			c.committed += n
 			stable = j

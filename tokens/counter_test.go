@@ -4,6 +4,7 @@ import (
 	"math/rand/v2"
 	"strings"
 	"testing"
+	"time"
 )
 
 // atoms are the building blocks of randomText: each is chosen to sit on
@@ -64,6 +65,10 @@ func TestCounterProperty(t *testing.T) {
 			for round := range rounds {
 				text := randomText(r, 1+r.IntN(60))
 				c := e.NewCounter()
+				if round%2 == 1 {
+					// Exercise the long-piece paths on short text too.
+					c.longPiece, c.anchorWindow = 4+r.IntN(8), 1+r.IntN(6)
+				}
 				for at := 0; at < len(text); {
 					end := min(len(text), at+1+r.IntN(12))
 					got := c.Add(text[at:end])
@@ -74,6 +79,80 @@ func TestCounterProperty(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// runawayText returns text like a runaway generation: long runs of one
+// unit, entered and left in the ways the pre-tokenizers treat specially.
+func runawayText(r *rand.Rand, runLen int) string {
+	units := []string{"a", "ab", "Ab", "aB", "A", "哈", "哈A", "!", "!?", "<|", " ", "  \t", "\n", " \n", "\r\n",
+		"1", "12", "Ёж", "ʰ", "e\u0301", "/", "\t", "'s", "\xff", "😀", "\u3000"}
+	joins := []string{"", " ", "x", "X", "!", "\n", "'", "1", "哈", "\u0301", "/", "<|endoftext|>"}
+	var b strings.Builder
+	for range 1 + r.IntN(3) {
+		b.WriteString(joins[r.IntN(len(joins))])
+		u := units[r.IntN(len(units))]
+		b.WriteString(strings.Repeat(u, 1+runLen/len(u)))
+	}
+	b.WriteString(joins[r.IntN(len(joins))])
+	return b.String()
+}
+
+// TestCounterRunaway streams runaway-like texts through counters whose
+// long-piece thresholds are small, so the anchor and the run fast path do
+// most of the work, and checks the count after every fragment.
+func TestCounterRunaway(t *testing.T) {
+	rounds := 150
+	if testing.Short() {
+		rounds = 30
+	}
+	for _, e := range allEncodings() {
+		t.Run(encodingName(e), func(t *testing.T) {
+			r := rand.New(rand.NewPCG(5, uint64(len(encodingName(e)))))
+			misses := 0
+			for round := range rounds {
+				text := runawayText(r, 40+r.IntN(200))
+				c := e.NewCounter()
+				c.longPiece, c.anchorWindow = 8+r.IntN(32), 1+r.IntN(16)
+				for at := 0; at < len(text); {
+					end := min(len(text), at+1+r.IntN(6))
+					got := c.Add(text[at:end])
+					if want := e.Count(text[:end]); got != want {
+						t.Fatalf("round %d: after %q: Counter %d, Count %d", round, text[:end], got, want)
+					}
+					at = end
+				}
+				misses += c.anchorMisses
+			}
+			t.Logf("anchor dropped %d times in %d streams", misses, rounds)
+		})
+	}
+}
+
+// TestCounterRunawayCost streams a megabyte-long runaway piece of each
+// kind in 4-byte fragments, the size of one streamed token, and logs the
+// time: linear, where re-encoding the piece on each fragment took minutes
+// for 64 KB.
+func TestCounterRunawayCost(t *testing.T) {
+	size := 1 << 20
+	if testing.Short() {
+		size = 64 << 10
+	}
+	for _, name := range []string{"cl100k_base", "o200k_base"} {
+		e := mustGet(name)
+		for _, unit := range []string{"a", "ab", "!", " ", "\n", "哈", "Ab"} {
+			text := strings.Repeat(unit, size/len(unit))
+			c := e.NewCounter()
+			start := time.Now()
+			for i := 0; i < len(text); i += 4 {
+				c.Add(text[i:min(len(text), i+4)])
+			}
+			took := time.Since(start)
+			if want := e.Count(text); c.Count() != want {
+				t.Errorf("%s %q: Counter %d, Count %d", name, unit, c.Count(), want)
+			}
+			t.Logf("%-11s %6q x %d KB: %v, anchor dropped %d times", name, unit, size>>10, took.Round(time.Millisecond), c.anchorMisses)
+		}
 	}
 }
 
