@@ -38,7 +38,7 @@ type Counter struct {
 	// extends it and the tail lives in buf instead of tail.
 	run     runKind
 	buf     []byte
-	pending int // bytes at the end of buf that begin a character not yet complete
+	pending int      // bytes at the end of buf that begin a character not yet complete
 	anchors []anchor // for the long piece at the start of the tail, oldest first
 	bounds  []int32  // scratch for countLong
 
