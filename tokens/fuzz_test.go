@@ -35,7 +35,9 @@ func FuzzEncode(f *testing.F) {
 }
 
 // FuzzCounter splits fuzzed text at a fuzzed point and checks the
-// streaming count against the whole count, after each half.
+// streaming count against the whole count, after each half; then again in
+// three parts. It runs each counter also with tiny long-piece thresholds,
+// so the anchor and run fast path see fuzzed input.
 func FuzzCounter(f *testing.F) {
 	for i, s := range fuzzSeeds {
 		f.Add(s, uint(i*3))
@@ -43,12 +45,28 @@ func FuzzCounter(f *testing.F) {
 	f.Fuzz(func(t *testing.T, s string, cut uint) {
 		k := int(cut % uint(len(s)+1))
 		for _, e := range allEncodings() {
-			c := e.NewCounter()
-			if got, want := c.Add(s[:k]), e.Count(s[:k]); got != want {
-				t.Fatalf("%s: first part %q: %d, want %d", encodingName(e), s[:k], got, want)
-			}
-			if got, want := c.Add(s[k:]), e.Count(s); got != want {
-				t.Fatalf("%s: %q cut at %d: %d, want %d", encodingName(e), s, k, got, want)
+			for _, small := range []bool{false, true} {
+				c := e.NewCounter()
+				if small { // reach the long-piece paths with short input
+					c.longPiece, c.anchorWindow = 4+int(cut%16), 1+int(cut%7)
+				}
+				if got, want := c.Add(s[:k]), e.Count(s[:k]); got != want {
+					t.Fatalf("%s: first part %q: %d, want %d", encodingName(e), s[:k], got, want)
+				}
+				if got, want := c.Add(s[k:]), e.Count(s); got != want {
+					t.Fatalf("%s: %q cut at %d: %d, want %d", encodingName(e), s, k, got, want)
+				}
+				third := k + (len(s)-k)/2
+				c = e.NewCounter()
+				if small {
+					c.longPiece, c.anchorWindow = 4+int(cut%16), 1+int(cut%7)
+				}
+				for _, part := range []string{s[:k], s[k:third], s[third:]} {
+					c.Add(part)
+				}
+				if got, want := c.Count(), e.Count(s); got != want {
+					t.Fatalf("%s: %q in three parts (%d, %d): %d, want %d", encodingName(e), s, k, third, got, want)
+				}
 			}
 		}
 	})
