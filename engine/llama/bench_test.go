@@ -14,7 +14,8 @@ const benchTokens = 128
 
 // BenchmarkGenerate writes random-weight models in the shapes of
 // stories15M, 42M and 110M, in F32 and Q8_0, and reports generation speed
-// in tokens per second. Run it with
+// in tokens per second, and the CPU time a token took (all threads), which
+// other processes on a shared machine do not inflate as much. Run it with
 //
 //	go test ./engine/llama -run '^$' -bench Generate -benchtime 20x
 func BenchmarkGenerate(b *testing.B) {
@@ -40,6 +41,7 @@ func BenchmarkGenerate(b *testing.B) {
 					b.Fatal(err)
 				}
 				tokens := 0
+				cpu0 := processCPU()
 				b.ResetTimer()
 				for range b.N {
 					res, err := m.Generate(ctx, m.Prompt(""), opts, noop)
@@ -49,6 +51,7 @@ func BenchmarkGenerate(b *testing.B) {
 					tokens += res.OutputTokens
 				}
 				b.ReportMetric(float64(tokens)/b.Elapsed().Seconds(), "tok/s")
+				b.ReportMetric(float64((processCPU()-cpu0).Microseconds())/1000/float64(tokens), "cpu-ms/tok")
 			})
 		}
 	}
