@@ -56,3 +56,34 @@ func BenchmarkGenerate(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkPrefill measures prompt processing, which runs in batches of
+// PrefillChunk tokens, at the stories15M shape: a 128-token prompt and one
+// generated token per iteration, reported as prompt tokens per second.
+func BenchmarkPrefill(b *testing.B) {
+	dir := b.TempDir()
+	sh := storiesShapes()[0]
+	prompt := make([]int, 128)
+	for i := range prompt {
+		prompt[i] = 300 + 97*i%(sh.vocab-300)
+	}
+	for _, typ := range []gguf.Type{gguf.F32, gguf.Q8_0} {
+		path := filepath.Join(dir, sh.name+"-"+typ.String()+".gguf")
+		writeRandomModel(b, path, sh, typ, 1)
+		b.Run(sh.name+"/"+typ.String(), func(b *testing.B) {
+			m, err := Open(path, Options{})
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer m.Close()
+			opts := GenerateOptions{MaxTokens: 1, IgnoreEOS: true}
+			noop := func(Piece) error { return nil }
+			for b.Loop() {
+				if _, err := m.Generate(context.Background(), prompt, opts, noop); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(len(prompt)*b.N)/b.Elapsed().Seconds(), "prompt-tok/s")
+		})
+	}
+}

@@ -31,8 +31,8 @@ func TestSIMDMatchesPortable(t *testing.T) {
 			tokens := []int{1, 300 - 1, 5, 77, 260, 3, 3, 199, 42, 100, 101, 102}
 			worst := 0.0
 			for pos, tok := range tokens {
-				a.forward(tok, pos, true)
-				b.forward(tok, pos, true)
+				a.step(tok, pos)
+				b.step(tok, pos)
 				for i := range a.logits {
 					d := math.Abs(float64(a.logits[i] - b.logits[i]))
 					worst = max(worst, d)
@@ -212,5 +212,28 @@ func TestSampler(t *testing.T) {
 	}
 	if n < 5800 || n > 6400 {
 		t.Errorf("token 1 drawn %d times in 10000, want about 6100", n)
+	}
+}
+
+// TestBatchedPrefill checks that a prompt run in batches leaves the same KV
+// cache, and so the same next-token logits, as one token at a time.
+func TestBatchedPrefill(t *testing.T) {
+	for _, typ := range []gguf.Type{gguf.F32, gguf.Q8_0} {
+		m := randomModel(t, tinyShape(), typ, Options{})
+		prompt := []int{1, 5, 77, 260, 3, 199, 42, 100, 101, 102, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21}
+		one, batched := m.newState(4, 64), m.newState(4, 64)
+		for pos, tok := range prompt {
+			one.step(tok, pos)
+		}
+		last := len(prompt) - 1
+		for pos := 0; pos < last; pos += maxBatch {
+			batched.forward(prompt[pos:min(pos+maxBatch, last)], pos, false)
+		}
+		batched.step(prompt[last], last)
+		for i := range one.logits {
+			if d := math.Abs(float64(one.logits[i] - batched.logits[i])); d > 1e-5 {
+				t.Fatalf("%s logit %d: %v one at a time, %v batched", typ, i, one.logits[i], batched.logits[i])
+			}
+		}
 	}
 }

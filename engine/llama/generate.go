@@ -119,9 +119,9 @@ func (m *Model) Generate(ctx context.Context, prompt []int, opts GenerateOptions
 		if err := m.turn.acquire(ctx); err != nil {
 			return finish(FinishCanceled, err)
 		}
-		for end := min(pos+PrefillChunk, len(prompt)-1); pos < end; pos++ {
-			st.forward(prompt[pos], pos, false)
-		}
+		end := min(pos+PrefillChunk, len(prompt)-1)
+		st.forward(prompt[pos:end], pos, false)
+		pos = end
 		m.turn.release()
 	}
 	token := prompt[len(prompt)-1]
@@ -130,7 +130,7 @@ func (m *Model) Generate(ctx context.Context, prompt []int, opts GenerateOptions
 		if err := m.turn.acquire(ctx); err != nil {
 			return finish(FinishCanceled, err)
 		}
-		st.forward(token, pos, true)
+		st.step(token, pos)
 		m.turn.release()
 		pos++
 		token = smp.sample(st.logits, history)

@@ -60,7 +60,7 @@ func TestStoriesGreedy(t *testing.T) {
 	var ids []int
 	token := prompt[0]
 	for pos := range 6 {
-		st.forward(token, pos, true)
+		st.step(token, pos)
 		token = argmax(st.logits)
 		ids = append(ids, token)
 	}
