@@ -2,7 +2,6 @@ package sim
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net"
 	"net/http"
@@ -13,6 +12,7 @@ import (
 	"github.com/sluicehq/sluice/provider/gemini"
 	"github.com/sluicehq/sluice/provider/ollama"
 	"github.com/sluicehq/sluice/provider/openai"
+	"github.com/sluicehq/sluice/provider/responses"
 )
 
 // ProviderConfig configures a [Provider].
@@ -20,7 +20,8 @@ type ProviderConfig struct {
 	// Sim configures the simulator.
 	Sim Config
 	// Protocol is the wire protocol between the adapter and the simulator:
-	// "openai" (the default), "anthropic", "ollama" or "gemini".
+	// "openai" (the default), "anthropic", "ollama", "gemini" or
+	// "responses".
 	Protocol string
 	// Name names the provider in results and errors; "" means "sim".
 	Name string
@@ -89,7 +90,7 @@ func (p *Provider) URL() (string, error) {
 }
 
 // Close stops the simulator and ends its streams. It is safe to call more
-// than once; a Stream after Close fails.
+// than once and concurrently with Stream; a Stream after Close fails.
 func (p *Provider) Close() error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -97,7 +98,6 @@ func (p *Provider) Close() error {
 		return nil
 	}
 	p.closed = true
-	p.once.Do(func() { p.err = errClosed })
 	if p.hs == nil {
 		return nil
 	}
@@ -107,12 +107,13 @@ func (p *Provider) Close() error {
 
 var errClosed = &sluice.Error{Kind: sluice.KindConnection, Provider: "sim", Message: "the simulator provider was closed"}
 
+// start starts the simulator once. It holds mu while starting, so a
+// concurrent Close waits for it and then stops what it started.
 func (p *Provider) start() error {
 	p.once.Do(func() {
 		p.mu.Lock()
 		defer p.mu.Unlock()
 		if p.closed {
-			p.err = errClosed
 			return
 		}
 		ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -127,11 +128,10 @@ func (p *Provider) start() error {
 		p.client = &http.Client{Transport: http.DefaultTransport.(*http.Transport).Clone()}
 		base := "http://" + ln.Addr().String()
 		p.p, p.err = adapter(p.cfg.Protocol, p.cfg.Name, base, p.client)
-		if p.err != nil {
-			p.hs.Close()
-		}
 	})
-	if errors.Is(p.err, errClosed) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.closed {
 		return errClosed
 	}
 	return p.err
@@ -149,8 +149,10 @@ func adapter(protocol, name, base string, c *http.Client) (sluice.Provider, erro
 		return ollama.New(ollama.Config{Name: name, BaseURL: base, HTTPClient: c}), nil
 	case "gemini":
 		return gemini.New(gemini.Config{Name: name, BaseURL: base + "/v1beta", APIKey: key, HTTPClient: c}), nil
+	case responses.Protocol:
+		return responses.New(responses.Config{Name: name, BaseURL: base + "/v1", APIKey: key, HTTPClient: c}), nil
 	}
 	return nil, &sluice.Error{Kind: sluice.KindBadRequest, Provider: name,
 		Message: fmt.Sprintf("the simulator speaks no protocol %q", protocol),
-		Hint:    "use openai, anthropic, ollama or gemini"}
+		Hint:    "use openai, anthropic, ollama, gemini or responses"}
 }

@@ -69,6 +69,7 @@ func (s *Server) routes() {
 	s.routeAnthropic()
 	s.routeOllama()
 	s.routeGemini()
+	s.routeResponses()
 }
 
 // stream serves one generation request in dialect d. model is the model named
@@ -127,7 +128,7 @@ func (s *Server) stream(d *dialect, w http.ResponseWriter, r *http.Request, mode
 	s.stats.update(func(st *Stats) { st.Streams++; st.Active++ })
 	tr.Status = http.StatusOK
 	tr.Complete = s.send(r.Context(), d, w, c, sc, arrived, &tr, reqID)
-	s.stats.update(func(st *Stats) {
+	s.stats.end(tr, func(st *Stats) {
 		st.Active--
 		if tr.Complete {
 			st.Completed++
@@ -135,7 +136,6 @@ func (s *Server) stream(d *dialect, w http.ResponseWriter, r *http.Request, mode
 			st.Disconnected++
 		}
 	})
-	s.stats.record(tr)
 }
 
 // send writes the script, each step when due, and reports whether it got to
@@ -267,8 +267,7 @@ func (s *Server) whole(ctx context.Context, d *dialect, w http.ResponseWriter, c
 		select {
 		case <-ctx.Done():
 			t.Stop()
-			s.stats.update(func(st *Stats) { st.Disconnected++ })
-			s.stats.record(*tr)
+			s.stats.end(*tr, func(st *Stats) { st.Disconnected++ })
 			return
 		case <-t.C:
 		}
@@ -302,8 +301,7 @@ func (s *Server) whole(ctx context.Context, d *dialect, w http.ResponseWriter, c
 	}
 	w.Write(out)
 	tr.Status, tr.Complete = http.StatusOK, true
-	s.stats.update(func(st *Stats) { st.Completed++ })
-	s.stats.record(*tr)
+	s.stats.end(*tr, func(st *Stats) { st.Completed++ })
 }
 
 // reject answers with e in the protocol's error shape, with extra headers.
@@ -320,8 +318,7 @@ func (s *Server) reject(d *dialect, w http.ResponseWriter, tr *Transcript, reqID
 	}
 	d.writeError(w, e)
 	tr.Status, tr.Complete = e.Status, true
-	s.stats.update(func(st *Stats) { st.Rejected++ })
-	s.stats.record(*tr)
+	s.stats.end(*tr, func(st *Stats) { st.Rejected++ })
 }
 
 // applicable drops the faults limited to the first N requests whose N have

@@ -68,21 +68,31 @@ const keepTranscripts = 32
 func (st *stats) update(f func(*Stats)) {
 	st.mu.Lock()
 	f(&st.s)
-	if st.changed != nil {
-		close(st.changed)
-		st.changed = nil
-	}
+	st.notify()
 	st.mu.Unlock()
 }
 
-func (st *stats) record(t Transcript) {
+// end records a response's transcript and updates the counters in one step,
+// so a waiter who sees the counters of a finished response also finds its
+// transcript.
+func (st *stats) end(t Transcript, f func(*Stats)) {
 	st.mu.Lock()
 	if len(st.last) == keepTranscripts {
 		copy(st.last, st.last[1:])
 		st.last = st.last[:keepTranscripts-1]
 	}
 	st.last = append(st.last, t)
+	f(&st.s)
+	st.notify()
 	st.mu.Unlock()
+}
+
+// notify wakes the waiters; st.mu is held.
+func (st *stats) notify() {
+	if st.changed != nil {
+		close(st.changed)
+		st.changed = nil
+	}
 }
 
 // Stats returns a snapshot of the counters.
