@@ -2,6 +2,7 @@ package kernels
 
 import (
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"math"
 	"sync"
@@ -142,6 +143,10 @@ type Matrix struct {
 	f32      []float32
 }
 
+// ErrUnsupportedType is wrapped by [NewMatrix] for a tensor type the
+// kernels cannot compute with.
+var ErrUnsupportedType = errors.New("kernels: unsupported tensor type")
+
 // Supported reports whether the kernels can multiply by a matrix of type t.
 func Supported(t gguf.Type) bool {
 	switch t {
@@ -155,7 +160,7 @@ func Supported(t gguf.Type) bool {
 // t, as a Matrix. It fails for a type the kernels cannot compute with.
 func NewMatrix(t gguf.Type, rows, cols int, data []byte) (*Matrix, error) {
 	if !Supported(t) {
-		return nil, fmt.Errorf("kernels: tensor type %s is not supported (F32, F16, Q8_0, Q4_0, Q4_K and Q6_K are); convert the model to one of those, e.g. with llama.cpp's llama-quantize to Q8_0", t)
+		return nil, fmt.Errorf("%w %s (F32, F16, Q8_0, Q4_0, Q4_K and Q6_K are); convert the model to one of those, e.g. with llama.cpp's llama-quantize to Q8_0", ErrUnsupportedType, t)
 	}
 	rb, ok := t.RowBytes(uint64(cols))
 	if !ok || rows <= 0 || uint64(len(data)) != rb*uint64(rows) {

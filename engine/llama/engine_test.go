@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"math"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -235,5 +237,62 @@ func TestBatchedPrefill(t *testing.T) {
 				t.Fatalf("%s logit %d: %v one at a time, %v batched", typ, i, one.logits[i], batched.logits[i])
 			}
 		}
+	}
+}
+
+func TestOpenErrors(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name string, w *gguf.Writer) string {
+		path := filepath.Join(dir, name)
+		f, err := os.Create(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer f.Close()
+		if _, err := w.WriteTo(f); err != nil {
+			t.Fatal(err)
+		}
+		return path
+	}
+	meta := func(arch string) *gguf.Writer {
+		w := &gguf.Writer{}
+		w.AddKV("general.architecture", gguf.NewValue(arch))
+		for k, v := range map[string]uint32{"embedding_length": 64, "block_count": 1, "attention.head_count": 4, "feed_forward_length": 96} {
+			w.AddKV(arch+"."+k, gguf.NewValue(v))
+		}
+		w.AddKV("tokenizer.ggml.model", gguf.NewValue("llama"))
+		w.AddKV("tokenizer.ggml.tokens", gguf.NewValue([]string{"<unk>", "<s>", "</s>", "a"}))
+		return w
+	}
+	truncated := filepath.Join(dir, "cut.gguf")
+	writeRandomModel(t, truncated, tinyShape(), gguf.F32, 1)
+	st, _ := os.Stat(truncated)
+	os.Truncate(truncated, st.Size()-100)
+	q5 := filepath.Join(dir, "q5.gguf")
+	writeRandomModel(t, q5, tinyKShape(), gguf.Q5_K, 1)
+
+	tests := []struct {
+		name string
+		path string
+		is   error
+		msg  string
+	}{
+		{"other architecture", write("gpt2.gguf", meta("gpt2")), ErrUnsupported, `architecture "gpt2"`},
+		{"no tensors", write("empty.gguf", meta("llama")), nil, `tensor "token_embd.weight" is missing`},
+		{"unsupported type", q5, ErrUnsupported, "Q5_K"},
+		{"truncated", truncated, gguf.ErrTruncated, "fetch it again"},
+		{"absent", filepath.Join(dir, "absent.gguf"), os.ErrNotExist, "absent.gguf"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			m, err := Open(tt.path, Options{})
+			if err == nil {
+				m.Close()
+				t.Fatal("opened")
+			}
+			if tt.is != nil && !errors.Is(err, tt.is) || !strings.Contains(err.Error(), tt.msg) {
+				t.Errorf("err = %v, want %v mentioning %q", err, tt.is, tt.msg)
+			}
+		})
 	}
 }

@@ -1,6 +1,7 @@
 package llama
 
 import (
+	"errors"
 	"fmt"
 	"sync"
 
@@ -155,6 +156,9 @@ func (m *Model) matrix(name string, rows, cols int) (*kernels.Matrix, error) {
 		return nil, fmt.Errorf("llama: tensor %q has shape %v, want [%d %d]; the file does not match its own metadata", name, t.Dims, cols, rows)
 	}
 	mx, err := kernels.NewMatrix(t.Type, rows, cols, m.file.TensorData(t))
+	if errors.Is(err, kernels.ErrUnsupportedType) {
+		return nil, fmt.Errorf("%w: tensor %q: %w", ErrUnsupported, name, err)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("llama: tensor %q: %w", name, err)
 	}
