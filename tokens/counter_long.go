@@ -20,8 +20,11 @@ import (
 //     merge crosses the shared token's edges, each side makes exactly the
 //     merges it would make alone). So the count is the tokens before the
 //     anchor plus the encoding of the text from the anchor on, whenever that
-//     encoding starts with the anchor token itself; if it does not, the
-//     piece is encoded whole once and a new anchor is taken.
+//     encoding starts with the anchor token itself. If it does not, older
+//     anchors further back are tried, and only if none holds is the piece
+//     encoded whole once. (GitHub's Rust bpe crate states the same property
+//     and builds its appendable encoder on it; TestCounterRunaway and
+//     FuzzCounter check the result against whole-text counts.)
 //
 //   - A run fast path: while the unsettled text is one long piece of a kind
 //     that the appended characters provably extend (letters after letters,
