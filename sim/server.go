@@ -69,7 +69,6 @@ func (s *Server) routes() {
 	s.routeAnthropic()
 	s.routeOllama()
 	s.routeGemini()
-	s.routeResponses()
 }
 
 // stream serves one generation request in dialect d. model is the model named
