@@ -126,20 +126,23 @@ func (s *Server) stream(d *dialect, w http.ResponseWriter, r *http.Request, mode
 
 	s.stats.update(func(st *Stats) { st.Streams++; st.Active++ })
 	tr.Status = http.StatusOK
-	tr.Complete = s.send(r.Context(), d, w, c, sc, arrived, &tr, reqID)
-	s.stats.end(tr, func(st *Stats) {
-		st.Active--
-		if tr.Complete {
-			st.Completed++
-		} else {
-			st.Disconnected++
-		}
+	// The transcript and counters of a stream that gets to its end are
+	// published just before its last frame, so a client that has read the
+	// whole response finds them; one whose client left is published then.
+	ended := false
+	s.send(r.Context(), d, w, c, sc, arrived, &tr, reqID, func() {
+		ended, tr.Complete = true, true
+		s.stats.end(tr, func(st *Stats) { st.Active--; st.Completed++ })
 	})
+	if !ended {
+		s.stats.end(tr, func(st *Stats) { st.Active--; st.Disconnected++ })
+	}
 }
 
-// send writes the script, each step when due, and reports whether it got to
-// the end before the client left.
-func (s *Server) send(ctx context.Context, d *dialect, w http.ResponseWriter, c *call, sc *script, arrived time.Time, tr *Transcript, reqID string) bool {
+// send writes the script, each step when due. When it gets to the script's
+// end before the client leaves, it calls ended with the transcript filled,
+// then writes the last frame.
+func (s *Server) send(ctx context.Context, d *dialect, w http.ResponseWriter, c *call, sc *script, arrived time.Time, tr *Transcript, reqID string, ended func()) {
 	h := w.Header()
 	h.Set("Content-Type", d.contentType)
 	h.Set("Cache-Control", "no-cache")
@@ -159,31 +162,38 @@ func (s *Server) send(ctx context.Context, d *dialect, w http.ResponseWriter, c 
 	last := arrived
 	for _, st := range sc.steps {
 		if !s.wait(ctx, timer, arrived.Add(st.at), &last, st.quiet, d, out) {
-			return false
+			return
 		}
 		at := time.Since(arrived)
 		for i := range st.events {
 			ev := &st.events[i]
 			ev.At = at // encoders derive durations from it (Ollama's eval_duration)
 			if err := enc.Encode(ev); err != nil {
-				return false
+				return
 			}
 			rec.add(ev)
 		}
 		if err := enc.Flush(); err != nil {
-			return false
+			return
 		}
 		if st.raw != nil {
 			if _, err := out.Write(st.raw); err != nil {
-				return false
+				return
 			}
 			tr.Unknown = append(tr.Unknown, st.rawName)
 		}
 		if out.flush() != nil {
-			return false
+			return
 		}
 		last = time.Now()
 	}
+	if ctx.Err() != nil {
+		return
+	}
+	rec.done()
+	ended()
+	// A client that leaves during the last frame has had the whole stream
+	// but its end; it still counts as complete.
 	var err error
 	switch sc.end {
 	case endMarker:
@@ -198,9 +208,8 @@ func (s *Server) send(ctx context.Context, d *dialect, w http.ResponseWriter, c 
 		_, err = out.Write(d.malformed)
 	}
 	if err == nil {
-		err = out.flush()
+		out.flush()
 	}
-	return err == nil && ctx.Err() == nil
 }
 
 // wait blocks until due, writing keep-alive comments when the stream has
@@ -294,13 +303,13 @@ func (s *Server) whole(ctx context.Context, d *dialect, w http.ResponseWriter, c
 		rec.add(&evs[i])
 	}
 	rec.done()
+	tr.Status, tr.Complete = http.StatusOK, true
+	s.stats.end(*tr, func(st *Stats) { st.Completed++ }) // before the reply, as for streams
 	w.Header().Set("Content-Type", "application/json")
 	if d.headers != nil {
 		d.headers(w.Header(), reqID, http.StatusOK)
 	}
 	w.Write(out)
-	tr.Status, tr.Complete = http.StatusOK, true
-	s.stats.end(*tr, func(st *Stats) { st.Completed++ })
 }
 
 // reject answers with e in the protocol's error shape, with extra headers.
@@ -315,9 +324,9 @@ func (s *Server) reject(d *dialect, w http.ResponseWriter, tr *Transcript, reqID
 	for k, v := range extra {
 		h[k] = v
 	}
-	d.writeError(w, e)
 	tr.Status, tr.Complete = e.Status, true
-	s.stats.end(*tr, func(st *Stats) { st.Rejected++ })
+	s.stats.end(*tr, func(st *Stats) { st.Rejected++ }) // before the reply, as for streams
+	d.writeError(w, e)
 }
 
 // applicable drops the faults limited to the first N requests whose N have

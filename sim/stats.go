@@ -103,15 +103,17 @@ func (s *Server) Stats() Stats {
 }
 
 // Transcripts returns the transcripts of the latest requests (at most 32),
-// oldest first. A transcript is recorded when its response has ended.
+// oldest first. A response's transcript and counters are recorded just
+// before its last frame is written (or when its client left), so a client
+// that has read a whole response finds them without waiting.
 func (s *Server) Transcripts() []Transcript {
 	s.stats.mu.Lock()
 	defer s.stats.mu.Unlock()
 	return append([]Transcript(nil), s.stats.last...)
 }
 
-// Last returns the transcript of the latest response that ended, and false
-// if none has.
+// Last returns the transcript of the latest response that ended (see
+// Transcripts), and false if none has.
 func (s *Server) Last() (Transcript, bool) {
 	s.stats.mu.Lock()
 	defer s.stats.mu.Unlock()
