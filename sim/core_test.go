@@ -670,3 +670,31 @@ func TestSplitWords(t *testing.T) {
 		t.Errorf("Text(3) = %q", Text(3))
 	}
 }
+
+func TestBehaviorFromHeaders(t *testing.T) {
+	tests := []struct {
+		model   string
+		header  http.Header
+		require bool
+		want    string
+		err     bool
+	}{
+		{"gpt-4o", http.Header{"X-Sim-Behavior": {"reasoning+tools"}}, false, "reasoning+tools", false},
+		{"cache", http.Header{"X-Sim-Fault": {"truncate@5", "status=429*1"}}, false, "cache+truncate@5+status=429*1", false},
+		{"text", http.Header{"X-Sim-Require-Signature": {"true"}}, false, "signed", false},
+		{"signed", http.Header{"X-Sim-Require-Signature": {"false"}}, true, "text", false},
+		{"text", nil, true, "signed", false},
+		{"text", http.Header{"X-Sim-Require-Signature": {"maybe"}}, false, "", true},
+		{"text", http.Header{"X-Sim-Fault": {"stall@1"}}, false, "", true},
+	}
+	for _, tt := range tests {
+		b, err := behaviorFor(tt.model, tt.header, tt.require)
+		if (err != nil) != tt.err {
+			t.Errorf("behaviorFor(%q, %v) error %v", tt.model, tt.header, err)
+			continue
+		}
+		if err == nil && b.String() != tt.want {
+			t.Errorf("behaviorFor(%q, %v) = %s, want %s", tt.model, tt.header, b, tt.want)
+		}
+	}
+}
