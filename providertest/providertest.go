@@ -72,12 +72,24 @@ func SimConfig(cfg sim.Config) Option { return func(o *options) { o.cfg = cfg } 
 
 // Run runs the conformance suite as subtests of t. Each subtest starts its own
 // simulator on 127.0.0.1, calls newProvider with its URL and streams through
-// the provider.
+// the provider. The subtests, by the names Skip and ExpectKind take:
+//
+//	text, length, reasoning, tool_loop, cache,
+//	fault/401, fault/429, fault/500, fault/503, fault/529,
+//	fault/midstream_error, fault/midstream_overloaded, fault/truncate,
+//	fault/malformed, fault/stall, fault/unknown_event, cancel
 func Run(t *testing.T, newProvider NewProviderFunc, opts ...Option) {
 	t.Helper()
 	o := options{skip: map[string]string{}, kinds: map[string]sluice.Kind{}, cfg: sim.Config{Tokens: 8, ReasoningTokens: 4}}
 	for _, opt := range opts {
 		opt(&o)
+	}
+	// The expectations are computed from the lengths, so they must be set.
+	if o.cfg.Tokens <= 0 {
+		o.cfg.Tokens = 8
+	}
+	if o.cfg.ReasoningTokens <= 0 {
+		o.cfg.ReasoningTokens = 4
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
