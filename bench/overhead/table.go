@@ -1,0 +1,150 @@
+package overhead
+
+import (
+	"fmt"
+	"io"
+	"strings"
+)
+
+// logPhase writes one line about a finished phase.
+func logPhase(w io.Writer, p *Phase) {
+	line := fmt.Sprintf("%-8s %5d streams: TTFT p50 %.3fms p99 %.3fms, gap p50 %.3fms p99 %.3fms, %d stalls, %d errors",
+		p.Target, p.Streams, p.TTFT.P50, p.TTFT.P99, p.Gap.P50, p.Gap.P99, p.Stalls, p.Errors)
+	if p.CPUPerEvent != nil {
+		line += fmt.Sprintf(", %.1fµs CPU/event", *p.CPUPerEvent)
+	}
+	if p.MemoryPerStream != nil {
+		line += fmt.Sprintf(", %.1fKB/stream", *p.MemoryPerStream/1024)
+	}
+	if p.FirstError != "" {
+		line += " (first: " + p.FirstError + ")"
+	}
+	fmt.Fprintln(w, line)
+}
+
+// row is one metric of the table: how to read it from a phase and print it.
+type row struct {
+	label string
+	get   func(*Phase) (float64, bool)
+	// direct is true when the direct target has a value of its own.
+	direct bool
+	format string
+}
+
+func rows(stall string) []row {
+	f := func(v float64) (float64, bool) { return v, true }
+	ptr := func(v *float64, scale float64) (float64, bool) {
+		if v == nil {
+			return 0, false
+		}
+		return *v * scale, true
+	}
+	return []row{
+		{"TTFT p50 (ms)", func(p *Phase) (float64, bool) { return f(p.TTFT.P50) }, true, "%.3f"},
+		{"added TTFT p50 (ms)", func(p *Phase) (float64, bool) { return f(p.AddedTTFTP50) }, false, "%.3f"},
+		{"added TTFT p99 (ms)", func(p *Phase) (float64, bool) { return f(p.AddedTTFTP99) }, false, "%.3f"},
+		{"added gap p50 (ms)", func(p *Phase) (float64, bool) { return f(p.AddedGapP50) }, false, "%.3f"},
+		{"added gap p99 (ms)", func(p *Phase) (float64, bool) { return f(p.AddedGapP99) }, false, "%.3f"},
+		{"stalls (gap > " + stall + ")", func(p *Phase) (float64, bool) { return f(float64(p.Stalls)) }, true, "%.0f"},
+		{"CPU per event (µs)", func(p *Phase) (float64, bool) { return ptr(p.CPUPerEvent, 1) }, false, "%.2f"},
+		{"memory per stream (KB)", func(p *Phase) (float64, bool) { return ptr(p.MemoryPerStream, 1.0/1024) }, false, "%.1f"},
+	}
+}
+
+// WriteTable writes the run as a table: for each metric and concurrency,
+// the value of every target and each target's ratio to the reference relay
+// (value / reference value; below 1 is better than the reference). Added
+// latencies are the target's percentile minus the direct phase's.
+func WriteTable(w io.Writer, r *Result) error {
+	var b strings.Builder
+	fmt.Fprintf(&b, "upstream: simulator, %d deltas %v apart; ratios are to %s\n\n", r.Deltas, r.Pace, r.Reference)
+	var others []string
+	for _, t := range r.Targets {
+		if t != "direct" && t != r.Reference {
+			others = append(others, t)
+		}
+	}
+	fmt.Fprintf(&b, "%-24s %7s", "metric", "streams")
+	for _, t := range r.Targets {
+		fmt.Fprintf(&b, " %10s", t)
+	}
+	for _, t := range others {
+		fmt.Fprintf(&b, " %14s", t+"/"+r.Reference)
+	}
+	b.WriteString("\n")
+	levels := r.levels()
+	for _, rw := range rows(fmt.Sprint(2 * r.Pace)) {
+		for i, n := range levels {
+			label := rw.label
+			if i > 0 {
+				label = ""
+			}
+			fmt.Fprintf(&b, "%-24s %7d", label, n)
+			for _, t := range r.Targets {
+				fmt.Fprintf(&b, " %10s", cell(r.Phase(t, n), rw, t == "direct"))
+			}
+			ref := r.Phase(r.Reference, n)
+			for _, t := range others {
+				fmt.Fprintf(&b, " %14s", ratio(r.Phase(t, n), ref, rw))
+			}
+			b.WriteString("\n")
+		}
+	}
+	fmt.Fprintf(&b, "%-24s %7s", "largest stall-free", "")
+	for _, t := range r.Targets {
+		fmt.Fprintf(&b, " %10s", stallFree(r, t))
+	}
+	b.WriteString("\n")
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+// levels returns the concurrency levels of the fixed phases, in order.
+func (r *Result) levels() []int {
+	var out []int
+	for _, p := range r.Phases {
+		if p.Target == "direct" {
+			out = append(out, p.Streams)
+		}
+	}
+	return out
+}
+
+func cell(p *Phase, rw row, direct bool) string {
+	if p == nil || (direct && !rw.direct) {
+		return "-"
+	}
+	v, ok := rw.get(p)
+	if !ok {
+		return "n/a"
+	}
+	return fmt.Sprintf(rw.format, v)
+}
+
+func ratio(p, ref *Phase, rw row) string {
+	if p == nil || ref == nil {
+		return "-"
+	}
+	v, ok1 := rw.get(p)
+	d, ok2 := rw.get(ref)
+	switch {
+	case !ok1 || !ok2:
+		return "n/a"
+	case d == 0 && v == 0:
+		return "="
+	case d <= 0:
+		return "n/a"
+	}
+	return fmt.Sprintf("%.2f×", v/d)
+}
+
+func stallFree(r *Result, t string) string {
+	ok, bad := r.StallFree[t], r.StallAt[t]
+	switch {
+	case bad == 0:
+		return fmt.Sprintf("≥%d", ok)
+	case ok == 0:
+		return fmt.Sprintf("<%d", bad)
+	}
+	return fmt.Sprintf("%d", ok)
+}
