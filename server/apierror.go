@@ -112,7 +112,7 @@ func (w *statusWriter) WriteHeader(code int) {
 // apiMethod returns the method of a fixed /v1 path, for a 405 reply.
 func apiMethod(path string) (string, bool) {
 	switch path {
-	case "/v1/chat/completions", "/v1/messages":
+	case "/v1/chat/completions", "/v1/messages", "/v1/responses", "/v1/messages/count_tokens", "/v1/responses/input_tokens":
 		return http.MethodPost, true
 	case "/v1/models", "/v1/logs":
 		return http.MethodGet, true
@@ -131,7 +131,7 @@ func (s *Server) handleAPINotFound(w http.ResponseWriter, r *http.Request) {
 	}
 	s.writeAPIError(w, r, &sluice.Error{Kind: sluice.KindNotFound, Status: http.StatusNotFound,
 		Message: fmt.Sprintf("no endpoint %s %s", r.Method, r.URL.Path),
-		Hint:    "sluice serves POST /v1/chat/completions, POST /v1/messages, GET /v1/models and GET /v1/logs"})
+		Hint:    "sluice serves POST /v1/chat/completions, POST /v1/messages, POST /v1/responses, POST /v1/messages/count_tokens, POST /v1/responses/input_tokens, GET /v1/models and GET /v1/logs"})
 }
 
 // byteSize formats a byte count for a person.

@@ -30,7 +30,12 @@ func (s *Server) handleChatCompletions(w http.ResponseWriter, r *http.Request) {
 		s.rejectParse(w, r, id, api, err, start)
 		return
 	}
+	// Reasoning data the chat frontend sealed into tool call ids goes
+	// back to its provider (see seal.go).
+	unsealCallIDs(req)
+	provider := ""
 	ar := &apiRequest{api: api, id: id, req: req, name: req.Model, prepare: func(rt route) {
+		provider = rt.providerName
 		// Fields the Request does not model (response_format, logprobs, n,
 		// …) are the OpenAI protocol's; pass them on only to a provider that
 		// speaks it.
@@ -69,7 +74,8 @@ func (s *Server) handleChatCompletions(w http.ResponseWriter, r *http.Request) {
 	setSSEHeaders(w.Header())
 	w.WriteHeader(http.StatusOK)
 	enc := openai.NewEncoder(w, openai.EncoderOptions{IncludeUsage: info.IncludeUsage, ID: id, Model: ar.name, Created: start.Unix()})
-	fe := &protoFrontend{enc: enc, heartbeat: func() error { return enc.Comment("ping") }}
+	fe := &sealingFrontend{frontend: &protoFrontend{enc: enc, heartbeat: func() error { return enc.Comment("ping") }},
+		s: newSealer(provider, sealCallID)}
 	rl := &relay{enc: fe, heartbeat: s.heartbeat, scrub: s.scrub}
 	s.finish(c, rl.run(ctx, st))
 }

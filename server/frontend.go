@@ -8,6 +8,7 @@ import (
 	"github.com/sluicehq/sluice"
 	"github.com/sluicehq/sluice/provider/anthropic"
 	"github.com/sluicehq/sluice/provider/openai"
+	"github.com/sluicehq/sluice/provider/responses"
 )
 
 // protoFrontend adapts a protocol package's encoder (OpenAI's, Anthropic's)
@@ -39,6 +40,8 @@ func protocolOf(p sluice.Provider) string {
 			return openai.Protocol
 		case *anthropic.Provider:
 			return anthropic.Protocol
+		case *responses.Provider:
+			return responses.Protocol
 		case interface{ Unwrap() sluice.Provider }:
 			p = q.Unwrap()
 			continue
@@ -81,7 +84,7 @@ func lastUserText(req *sluice.Request) string {
 
 // apiRequest is a parsed /v1 request on its way upstream.
 type apiRequest struct {
-	api  string // "chat.completions" or "messages"
+	api  string // "chat.completions", "messages" or "responses"
 	id   string
 	req  *sluice.Request
 	name string // the model name as the client sent it

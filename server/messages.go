@@ -30,7 +30,12 @@ func (s *Server) handleMessages(w http.ResponseWriter, r *http.Request) {
 		s.rejectParse(w, r, id, api, err, start)
 		return
 	}
+	// Another provider's reasoning data comes back sealed in a thinking
+	// block's signature (see seal.go).
+	sluice.UnsealRequest(req)
+	provider, native := "", false
 	ar := &apiRequest{api: api, id: id, req: req, name: req.Model, prepare: func(rt route) {
+		provider, native = rt.providerName, protocolOf(rt.provider) == anthropic.Protocol
 		// req.Extra holds Anthropic's own fields (cache_control, metadata,
 		// raw blocks); only Anthropic may receive them, and its beta flags.
 		if protocolOf(rt.provider) != anthropic.Protocol {
@@ -75,12 +80,15 @@ func (s *Server) handleMessages(w http.ResponseWriter, r *http.Request) {
 	// Anthropic ping event could land before message_start, which the
 	// encoder holds back until the usage that may follow it.
 	hb := sse.NewEncoder(w)
-	fe := &protoFrontend{enc: enc, heartbeat: func() error {
+	var fe frontend = &protoFrontend{enc: enc, heartbeat: func() error {
 		if err := hb.Comment("ping"); err != nil {
 			return err
 		}
 		return hb.Flush()
 	}}
+	if !native {
+		fe = &sealingFrontend{frontend: fe, s: newSealer(provider, sealSignature)}
+	}
 	rl := &relay{enc: fe, heartbeat: s.heartbeat, scrub: s.scrub}
 	s.finish(c, rl.run(ctx, st))
 }

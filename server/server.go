@@ -85,6 +85,9 @@ type Server struct {
 	metrics      *metrics
 	models       modelCache
 	mux          *http.ServeMux
+	// conversations are the latest Responses conversations, for
+	// previous_response_id.
+	conversations conversations
 
 	// stopping is cancelled (with errShutdown) when the grace period is
 	// over; every stream's context derives from it.
@@ -151,6 +154,7 @@ func New(cfg Config) (*Server, error) {
 	mux.HandleFunc("POST /stream", s.handleStream)
 	mux.HandleFunc("POST /v1/chat/completions", s.handleChatCompletions)
 	mux.HandleFunc("POST /v1/messages", s.handleMessages)
+	mux.HandleFunc("POST /v1/responses", s.handleResponses)
 	mux.HandleFunc("GET /v1/models", s.handleModels)
 	mux.HandleFunc("GET /v1/models/{model...}", s.handleModel)
 	mux.HandleFunc("GET /v1/logs", s.handleLogs)

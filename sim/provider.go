@@ -12,6 +12,7 @@ import (
 	"github.com/sluicehq/sluice/provider/gemini"
 	"github.com/sluicehq/sluice/provider/ollama"
 	"github.com/sluicehq/sluice/provider/openai"
+	"github.com/sluicehq/sluice/provider/responses"
 )
 
 // ProviderConfig configures a [Provider].
@@ -19,7 +20,8 @@ type ProviderConfig struct {
 	// Sim configures the simulator.
 	Sim Config
 	// Protocol is the wire protocol between the adapter and the simulator:
-	// "openai" (the default), "anthropic", "ollama" or "gemini".
+	// "openai" (the default), "anthropic", "ollama", "gemini" or
+	// "responses".
 	Protocol string
 	// Name names the provider in results and errors; "" means "sim".
 	Name string
@@ -147,8 +149,10 @@ func adapter(protocol, name, base string, c *http.Client) (sluice.Provider, erro
 		return ollama.New(ollama.Config{Name: name, BaseURL: base, HTTPClient: c}), nil
 	case "gemini":
 		return gemini.New(gemini.Config{Name: name, BaseURL: base + "/v1beta", APIKey: key, HTTPClient: c}), nil
+	case responses.Protocol:
+		return responses.New(responses.Config{Name: name, BaseURL: base + "/v1", APIKey: key, HTTPClient: c}), nil
 	}
 	return nil, &sluice.Error{Kind: sluice.KindBadRequest, Provider: name,
 		Message: fmt.Sprintf("the simulator speaks no protocol %q", protocol),
-		Hint:    "use openai, anthropic, ollama or gemini"}
+		Hint:    "use openai, anthropic, ollama, gemini or responses"}
 }

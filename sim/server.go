@@ -69,6 +69,7 @@ func (s *Server) routes() {
 	s.routeAnthropic()
 	s.routeOllama()
 	s.routeGemini()
+	s.routeResponses()
 }
 
 // stream serves one generation request in dialect d. model is the model named

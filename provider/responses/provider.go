@@ -1,0 +1,183 @@
+package responses
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/sluicehq/sluice"
+	"github.com/sluicehq/sluice/internal/upstream"
+	"github.com/sluicehq/sluice/provider/openai"
+)
+
+// Config configures a [Provider]. The zero value talks to OpenAI with no
+// key; [FromEnv] fills it from the standard variables.
+type Config struct {
+	// Name names the provider in errors, results, model names and the
+	// Provider of the opaque data it issues. Empty means "responses".
+	Name string
+	// APIKey is sent as "Authorization: Bearer"; empty sends none.
+	APIKey string
+	// BaseURL is the API root that /responses is appended to. Empty means
+	// openai.DefaultBaseURL. A query string is kept.
+	BaseURL string
+	// HTTPClient sends the requests; nil means http.DefaultClient. Give it
+	// no overall Timeout: a stream lasts as long as the model writes.
+	HTTPClient *http.Client
+	// Header is added to every request.
+	Header http.Header
+}
+
+// Provider streams from a Responses API: OpenAI's, or a server that copies
+// it. It is safe for concurrent use.
+type Provider struct {
+	name   string
+	cfg    Config
+	client *http.Client
+}
+
+var _ sluice.Provider = (*Provider)(nil)
+
+// New returns a Provider for cfg. It copies cfg.
+func New(cfg Config) *Provider {
+	p := &Provider{cfg: cfg, name: cfg.Name, client: cfg.HTTPClient}
+	if p.name == "" {
+		p.name = Protocol
+	}
+	if p.cfg.BaseURL == "" {
+		p.cfg.BaseURL = openai.DefaultBaseURL
+	}
+	if p.client == nil {
+		p.client = http.DefaultClient
+	}
+	p.cfg.Header = cfg.Header.Clone()
+	return p
+}
+
+// FromEnv returns a Provider configured by OPENAI_API_KEY (required) and
+// OPENAI_BASE_URL, named name ("" means "responses"). A missing key is a
+// *sluice.Error of KindAuth that says which variable to set.
+func FromEnv(name string, getenv func(string) string) (*Provider, error) {
+	key := strings.TrimSpace(getenv("OPENAI_API_KEY"))
+	if key == "" {
+		return nil, &sluice.Error{Kind: sluice.KindAuth, Provider: Protocol, Message: "OPENAI_API_KEY is not set",
+			Hint: "set OPENAI_API_KEY to a key from https://platform.openai.com/api-keys (in the environment or .env)"}
+	}
+	return New(Config{Name: name, APIKey: key, BaseURL: strings.TrimSpace(getenv("OPENAI_BASE_URL"))}), nil
+}
+
+// Name returns the provider's name.
+func (p *Provider) Name() string { return p.name }
+
+// Stream sends req to {BaseURL}/responses with "stream": true and returns
+// once the response headers have arrived. A non-2xx reply is a
+// *sluice.Error (see [ParseError]) before any event; the Stream decodes the
+// body with a [Decoder]. A whole response object instead of a stream is
+// read with [ParseResponse].
+func (p *Provider) Stream(ctx context.Context, req *sluice.Request) (*sluice.Stream, error) {
+	if req == nil {
+		return nil, &sluice.Error{Kind: sluice.KindBadRequest, Provider: p.name, Message: "nil request"}
+	}
+	body, err := buildRequest(req, true, p.name)
+	if err != nil {
+		return nil, p.own(err)
+	}
+	h := p.cfg.Header.Clone()
+	if h == nil {
+		h = http.Header{}
+	}
+	if p.cfg.APIKey != "" {
+		h.Set("Authorization", "Bearer "+p.cfg.APIKey)
+	}
+	h.Set("Accept", "text/event-stream")
+	for k, v := range req.Header {
+		switch http.CanonicalHeaderKey(k) {
+		case "Authorization", "Api-Key", "Cookie":
+			continue
+		}
+		h.Set(k, v)
+	}
+	resp, err := upstream.Do(ctx, upstream.Request{
+		Provider: p.name, Client: p.client, URL: p.endpoint("/responses"), Header: h, Body: body,
+		ParseError: func(status int, h http.Header, body []byte) *sluice.Error {
+			e := ParseError(status, h, body)
+			e.Provider = p.name
+			return e
+		},
+		Hint: fmt.Sprintf("check the base URL of provider %q (now %s)", p.name, p.safeBase()),
+	})
+	if err != nil {
+		return nil, p.own(err)
+	}
+	if ct := resp.Response.Header.Get("Content-Type"); strings.HasPrefix(ct, "application/json") {
+		data, err := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
+		resp.Body.Close()
+		if err != nil {
+			resp.Cancel()
+			return nil, &sluice.Error{Kind: sluice.KindConnection, Provider: p.name, Message: "reading the reply: " + err.Error(), Err: err}
+		}
+		evs, err := ParseResponse(data)
+		if err != nil {
+			resp.Cancel()
+			return nil, p.own(err)
+		}
+		return resp.NewStream(p.name, req.Model, &sliceDecoder{evs: evs}), nil
+	}
+	return resp.NewStream(p.name, req.Model, NewDecoder(resp.Body)), nil
+}
+
+// endpoint appends path to the base URL's path, keeping its query.
+func (p *Provider) endpoint(path string) string {
+	u, err := url.Parse(p.cfg.BaseURL)
+	if err != nil || u.Scheme == "" {
+		return strings.TrimRight(p.cfg.BaseURL, "/") + path
+	}
+	u.Path = strings.TrimRight(u.Path, "/") + path
+	u.RawPath = ""
+	return u.String()
+}
+
+// safeBase is the base URL without query or user info, for hints.
+func (p *Provider) safeBase() string {
+	u, err := url.Parse(p.cfg.BaseURL)
+	if err != nil {
+		return "an unparsable URL"
+	}
+	u.User, u.RawQuery, u.Fragment = nil, "", ""
+	return u.String()
+}
+
+func (p *Provider) own(err error) error {
+	e := sluice.AsError(err)
+	if e.Provider == "" {
+		e.Provider = p.name
+	}
+	return e
+}
+
+// ParseError turns an HTTP error reply into a *sluice.Error. The Responses
+// API's error bodies have the Chat Completions shape,
+// {"error":{"message","type","param","code"}}, so this is
+// [openai.ParseError].
+func ParseError(status int, h http.Header, body []byte) *sluice.Error {
+	return openai.ParseError(status, h, body)
+}
+
+// WriteError writes e as the Responses API writes an HTTP error: the Chat
+// Completions shape, see [openai.WriteError].
+func WriteError(w http.ResponseWriter, e *sluice.Error) { openai.WriteError(w, e) }
+
+// sliceDecoder is a sluice.Decoder over events already in memory.
+type sliceDecoder struct{ evs []sluice.Event }
+
+func (d *sliceDecoder) Next() (sluice.Event, error) {
+	if len(d.evs) == 0 {
+		return sluice.Event{}, io.EOF
+	}
+	ev := d.evs[0]
+	d.evs = d.evs[1:]
+	return ev, nil
+}

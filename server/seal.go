@@ -1,0 +1,248 @@
+package server
+
+import (
+	"strings"
+
+	"github.com/sluicehq/sluice"
+)
+
+// Opaque reasoning data (Anthropic signatures, OpenAI encrypted content,
+// Gemini thought signatures) must reach the provider that issued it again
+// on the next turn of a tool loop, or the provider rejects the turn. A
+// client only sends back what its own API has a field for, so each
+// frontend puts another provider's data, sealed with [sluice.Seal], where
+// its client will echo it:
+//
+//	/v1/responses         a reasoning item's encrypted_content (the
+//	                      responses Encoder does it itself)
+//	/v1/messages          a thinking block's signature
+//	/v1/chat/completions  the id of the turn's first tool call, after a
+//	                      '.' (chat has no field for reasoning data, and
+//	                      only a turn that calls a tool needs it back)
+//
+// and every frontend unseals what comes back before routing
+// ([sluice.UnsealRequest], [unsealCallIDs]). Data of the frontend's own
+// protocol from a provider of that protocol is left as it is.
+
+// sealMode says where a frontend puts sealed data.
+type sealMode uint8
+
+const (
+	sealSignature sealMode = iota + 1 // Anthropic thinking signatures
+	sealCallID                        // chat tool call ids
+)
+
+// callSealSep separates a tool call id from the sealed data appended to it.
+const callSealSep = "." + sluice.SealPrefix
+
+// sealer rewrites one stream's opaque reasoning data for a frontend. It
+// renumbers items when it adds one (a reasoning item for data that rode on
+// a tool call), so the frontend's encoder sees a well-formed stream.
+type sealer struct {
+	provider string
+	mode     sealMode
+
+	shift   int
+	kinds   map[int]sluice.ItemKind
+	texts   map[int]*strings.Builder
+	calls   map[int]string  // tool call item → call id
+	pending []sluice.Sealed // chat: data waiting for the turn's first call
+	held    []sluice.Event  // chat: the tool call being held until done
+	out     []sluice.Event
+}
+
+func newSealer(provider string, mode sealMode) *sealer {
+	return &sealer{provider: provider, mode: mode, kinds: map[int]sluice.ItemKind{}, texts: map[int]*strings.Builder{}, calls: map[int]string{}}
+}
+
+// apply returns the events to encode for ev, valid until the next call.
+func (s *sealer) apply(ev *sluice.Event) []sluice.Event {
+	s.out = s.out[:0]
+	e := *ev
+	if e.Type.IsContent() || e.Type == sluice.EventItemStart || e.Type == sluice.EventItemDone || e.Type == sluice.EventReasoningData {
+		if e.Type == sluice.EventItemStart {
+			s.kinds[e.Item] = e.Kind
+			if e.Kind == sluice.ItemToolCall {
+				s.calls[e.Item] = e.CallID
+			}
+		}
+		if e.Type == sluice.EventReasoning {
+			b := s.texts[e.Item]
+			if b == nil {
+				b = &strings.Builder{}
+				s.texts[e.Item] = b
+			}
+			b.WriteString(e.Text)
+		}
+		if s.mode == sealCallID {
+			return s.chat(e)
+		}
+		return s.signature(e)
+	}
+	if s.mode == sealCallID && len(s.held) > 0 && (e.Type == sluice.EventFinish || e.Type == sluice.EventError) {
+		s.release()
+	}
+	return append(s.out, e)
+}
+
+func (s *sealer) text(item int) string {
+	if b := s.texts[item]; b != nil {
+		return b.String()
+	}
+	return ""
+}
+
+// sealed packs one datum of item with what it needs to come back.
+func (s *sealer) sealed(e sluice.Event) sluice.Sealed {
+	return sluice.Sealed{Opaque: []sluice.Opaque{{Provider: s.provider, Kind: e.Opaque, Data: e.Text}}}
+}
+
+// signature handles a stream for the Anthropic frontend.
+func (s *sealer) signature(e sluice.Event) []sluice.Event {
+	orig := e.Item
+	e.Item += s.shift
+	if e.Type != sluice.EventReasoningData {
+		return append(s.out, e)
+	}
+	sd := s.sealed(e)
+	if kind, ok := s.kinds[orig]; ok && kind != sluice.ItemReasoning && kind != sluice.ItemOther {
+		// Data on a call or a message: a thinking block of its own after it.
+		if kind == sluice.ItemToolCall {
+			sd.CallID = s.callIDOf(orig)
+		}
+		s.shift++
+		n := orig + s.shift
+		return append(s.out,
+			sluice.Event{Type: sluice.EventItemStart, Item: n, Kind: sluice.ItemReasoning},
+			sluice.Event{Type: sluice.EventReasoningData, Item: n, Opaque: sluice.OpaqueSignature, Text: sluice.Seal(sd)},
+			sluice.Event{Type: sluice.EventItemDone, Item: n, Kind: sluice.ItemReasoning})
+	}
+	sd.Text = s.text(orig)
+	e.Opaque, e.Text = sluice.OpaqueSignature, sluice.Seal(sd)
+	return append(s.out, e)
+}
+
+// callIDOf returns the call id of a tool call item.
+func (s *sealer) callIDOf(item int) string { return s.calls[item] }
+
+// chat handles a stream for the chat frontend: a tool call is held until
+// it is done, then written with the sealed data of the turn in its id.
+func (s *sealer) chat(e sluice.Event) []sluice.Event {
+	isCall := s.kinds[e.Item] == sluice.ItemToolCall
+	if len(s.held) > 0 && (!isCall || e.Item != s.held[0].Item) {
+		s.release()
+	}
+	switch {
+	case e.Type == sluice.EventReasoningData:
+		sd := s.sealed(e)
+		if isCall {
+			sd.CallID = s.calls[e.Item]
+		} else {
+			sd.Text = s.text(e.Item)
+		}
+		s.pending = append(s.pending, sd)
+		return s.out
+	case isCall:
+		s.held = append(s.held, e)
+		if e.Type == sluice.EventItemDone {
+			s.release()
+		}
+		return s.out
+	}
+	return append(s.out, e)
+}
+
+// release writes the held tool call, its id carrying the pending data.
+func (s *sealer) release() {
+	if len(s.held) == 0 {
+		return
+	}
+	if len(s.pending) > 0 {
+		var b strings.Builder
+		for _, sd := range s.pending {
+			b.WriteByte('.')
+			b.WriteString(sluice.Seal(sd))
+		}
+		for i := range s.held {
+			if s.held[i].Type == sluice.EventItemStart {
+				s.held[i].CallID += b.String()
+			}
+		}
+		s.pending = s.pending[:0]
+	}
+	s.out = append(s.out, s.held...)
+	s.held = s.held[:0]
+}
+
+// unsealCallIDs undoes what the chat frontend did to tool call ids: each
+// call gets its own id back, the data sealed in it goes back on the call
+// (Gemini) or as reasoning before it, and tool results quote the own id.
+// It reports whether it changed anything.
+func unsealCallIDs(req *sluice.Request) bool {
+	changed := false
+	for mi := range req.Messages {
+		m := &req.Messages[mi]
+		var parts []sluice.Part
+		for _, p := range m.Content {
+			id, rest, ok := strings.Cut(p.CallID, callSealSep)
+			if !ok || (p.Type != sluice.PartToolCall && p.Type != sluice.PartToolResult) {
+				parts = append(parts, p)
+				continue
+			}
+			changed = true
+			p.CallID = id
+			if p.Type == sluice.PartToolResult {
+				parts = append(parts, p)
+				continue
+			}
+			for _, seg := range strings.Split(sluice.SealPrefix+rest, "."+sluice.SealPrefix) {
+				if !strings.HasPrefix(seg, sluice.SealPrefix) {
+					seg = sluice.SealPrefix + seg
+				}
+				sd, ok := sluice.Unseal(seg)
+				if !ok {
+					continue
+				}
+				if sd.CallID != "" {
+					p.Opaque = append(p.Opaque, sd.Opaque...)
+					continue
+				}
+				parts = append(parts, sluice.Part{Type: sluice.PartReasoning, Text: sd.Text, Opaque: sd.Opaque})
+			}
+			parts = append(parts, p)
+		}
+		m.Content = parts
+	}
+	return changed
+}
+
+// sealingFrontend seals a stream's opaque data on its way to a frontend.
+type sealingFrontend struct {
+	frontend
+	s *sealer
+}
+
+func (f *sealingFrontend) Encode(ev *sluice.Event, seq uint64) error {
+	for _, e := range f.s.apply(ev) {
+		if err := f.frontend.Encode(&e, seq); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (f *sealingFrontend) Finish(res *sluice.Result, seq uint64) error {
+	for _, e := range f.s.flush() {
+		if err := f.frontend.Encode(&e, seq); err != nil {
+			return err
+		}
+	}
+	return f.frontend.Finish(res, seq)
+}
+
+// flush returns what is still held at the end of a stream.
+func (s *sealer) flush() []sluice.Event {
+	s.out = s.out[:0]
+	s.release()
+	return s.out
+}
