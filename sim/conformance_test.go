@@ -9,6 +9,7 @@ import (
 	"github.com/sluicehq/sluice/provider/gemini"
 	"github.com/sluicehq/sluice/provider/ollama"
 	"github.com/sluicehq/sluice/provider/openai"
+	"github.com/sluicehq/sluice/provider/responses"
 	"github.com/sluicehq/sluice/providertest"
 )
 
@@ -38,5 +39,11 @@ func TestConformanceOllama(t *testing.T) {
 func TestConformanceGemini(t *testing.T) {
 	providertest.Run(t, func(t *testing.T, base string) sluice.Provider {
 		return gemini.New(gemini.Config{BaseURL: base + "/v1beta", APIKey: "sim-key", HTTPClient: &http.Client{}})
+	})
+}
+
+func TestConformanceResponses(t *testing.T) {
+	providertest.Run(t, func(t *testing.T, base string) sluice.Provider {
+		return responses.New(responses.Config{BaseURL: base + "/v1", APIKey: "sim-key", HTTPClient: &http.Client{}})
 	})
 }
