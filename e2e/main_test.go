@@ -146,7 +146,8 @@ type stack struct {
 func startStack(t *testing.T, simArgs ...string) *stack {
 	t.Helper()
 	dir := t.TempDir()
-	base := []string{"PATH=" + os.Getenv("PATH"), "HOME=" + dir}
+	// SLUICE_NO_PULL: no test downloads a model, whatever the default becomes.
+	base := []string{"PATH=" + os.Getenv("PATH"), "HOME=" + dir, "SLUICE_NO_PULL=1"}
 	sim := start(t, dir, base, append([]string{"sim", "--addr", "127.0.0.1:0"}, simArgs...)...)
 	config := filepath.Join(dir, "sluice.yaml")
 	err := os.WriteFile(config, []byte(`

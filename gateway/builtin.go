@@ -37,11 +37,27 @@ func Builtin(getenv func(string) string) *Registry {
 	return r
 }
 
+// FallbackModel is what [DefaultModel] picks when nothing is configured: the
+// simulator, so a fresh machine without keys or models still streams.
+const FallbackModel = "sim/text"
+
 // DefaultModel picks the model to use when none is named: SLUICE_MODEL if
 // set, else the first provider whose key is set, else the first local model
-// in the models folder, else the simulator ("sim/text"), so a fresh machine
-// without keys or models still streams.
+// in the models folder, else [FallbackModel]. It reads the environment and
+// the models folder only, never the network; a command that downloads a
+// model on first run calls [ConfiguredModel] and decides for itself.
 func DefaultModel(r *Registry) string {
+	if m := ConfiguredModel(r); m != "" {
+		return m
+	}
+	return FallbackModel
+}
+
+// ConfiguredModel is [DefaultModel] without the fallback: "" when no
+// variable names a model, no provider has a key and the models folder holds
+// no model, which is when sluice serve and sluice stream offer to download
+// one.
+func ConfiguredModel(r *Registry) string {
 	if m := r.getenv("SLUICE_MODEL"); m != "" {
 		return m
 	}
@@ -63,5 +79,5 @@ func DefaultModel(r *Registry) string {
 			}
 		}
 	}
-	return "sim/text"
+	return ""
 }

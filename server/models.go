@@ -22,6 +22,14 @@ type route struct {
 	simulated bool
 }
 
+// Noticer is an optional ability of a [Router]: a sentence for people about
+// the models, such as why the default model is simulated. GET /v1/models
+// carries it as "notice" (OpenAI shape only) and the page shows it. "" means
+// none.
+type Noticer interface {
+	Notice() string
+}
+
 // isSimulated reports whether a provider name is the simulator's.
 func isSimulated(provider string) bool { return provider == "sim" }
 
@@ -173,7 +181,13 @@ func (s *Server) handleModels(w http.ResponseWriter, r *http.Request) {
 	for i, n := range names {
 		data[i] = s.modelInfo(n)
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"object": "list", "data": data, "default": s.defaultModel})
+	out := map[string]any{"object": "list", "data": data, "default": s.defaultModel}
+	if n, ok := s.router.(Noticer); ok {
+		if text := n.Notice(); text != "" {
+			out["notice"] = s.redact.Replace(text)
+		}
+	}
+	writeJSON(w, http.StatusOK, out)
 }
 
 // handleModel serves GET /v1/models/{model}: the model if it resolves.

@@ -29,6 +29,7 @@
   const state = {
     models: [],        // [{id, simulated, default, alias_for}]
     defaultModel: '',
+    serverNotice: '',  // the server's word on its models (why the default is simulated), from /v1/models
     selected: [],      // chosen model ids, one per picker
     running: new Set(), // AbortControllers of streams in flight
   };
@@ -73,6 +74,7 @@
       const body = await res.json();
       state.models = Array.isArray(body.data) ? body.data : [];
       state.defaultModel = body.default || (state.models[0] ? state.models[0].id : '');
+      state.serverNotice = typeof body.notice === 'string' ? body.notice : '';
     } catch (err) {
       showNotice('Could not load the model list (' + err.message + '). Is the server running?');
     }
@@ -144,7 +146,10 @@
     if (state.models.length === 0) return;
     const real = state.models.filter((m) => !m.simulated);
     const chosen = state.selected.slice(0, pickerCount()).map(modelInfo);
-    if (real.length === 0) {
+    if (state.serverNotice && chosen.some((m) => m.simulated)) {
+      // The server knows why it fell back to the simulator (no model could be downloaded, --no-pull).
+      showNotice(state.serverNotice);
+    } else if (real.length === 0) {
       showNotice('No provider keys are configured, so sluice streams from its built-in simulator: the output is simulated. ' +
         'Set OPENAI_API_KEY or ANTHROPIC_API_KEY (or configure a local model) and restart to stream from real models.');
     } else if (chosen.some((m) => m.simulated)) {

@@ -53,7 +53,9 @@ func runServe(ctx context.Context, a *App, args []string) error {
 		"Serves the web page, GET/POST /stream, the OpenAI-compatible POST /v1/chat/completions,\n"+
 		"the Anthropic-compatible POST /v1/messages, GET /v1/models, GET /v1/logs, /metrics and\n"+
 		"/healthz. Providers come from the environment (OPENAI_API_KEY, ANTHROPIC_API_KEY, …, also\n"+
-		"read from .env) and the config file; with no keys the simulator answers.")
+		"read from .env) and the config file. With no keys and no default_model, the default is a\n"+
+		"local model: one in the models folder, else the default small model, downloaded first\n"+
+		"(--no-pull or SLUICE_NO_PULL=1 turns that off); failing that, the simulator answers.")
 	var set serveSettings
 	fs.StringVar(&set.Addr, "addr", "127.0.0.1:8080", "`address` to listen on; port 0 picks a free one")
 	configPath := fs.String("config", "", "YAML `file` with endpoints, aliases, default_model and server settings")
@@ -63,6 +65,7 @@ func runServe(ctx context.Context, a *App, args []string) error {
 	fs.DurationVar(&set.ShutdownGrace, "grace", 10*time.Second, "on SIGTERM, how long running streams may go on before they are ended")
 	fs.Int64Var(&set.MaxBodyBytes, "max-body", 8<<20, "largest request body in `bytes`")
 	logJSON := fs.Bool("log-json", false, "write the request log lines as JSON instead of text")
+	noPull := fs.Bool("no-pull", false, "with no model configured, serve the simulator instead of downloading the default local model (also SLUICE_NO_PULL=1)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -102,8 +105,18 @@ func runServe(ctx context.Context, a *App, args []string) error {
 	defer reg.Close()
 	file.Config.Apply(reg)
 	defaultModel := file.Config.DefaultModel
+	var router server.Router = reg
+	simulated := "" // why the default is the simulator, when it is for want of a model
 	if defaultModel == "" {
-		defaultModel = gateway.DefaultModel(reg)
+		defaultModel, simulated, err = a.defaultModel(ctx, env, reg, !*noPull)
+		if err != nil {
+			return err
+		}
+	}
+	if simulated != "" {
+		// The page shows the notice; the log keeps the reason too.
+		router = noticeRouter{Registry: reg, notice: "sluice streams from its built-in simulator: " + simulated + "."}
+		logger.Warn("no model to serve; the default model is the simulator", "reason", simulated, "models_dir", modelsDir(env))
 	}
 	// The values the server must never write: every key it may hold.
 	var secrets []string
@@ -129,7 +142,7 @@ func runServe(ctx context.Context, a *App, args []string) error {
 	defer store.Close()
 
 	srv, err := server.New(server.Config{
-		Router:        reg,
+		Router:        router,
 		DefaultModel:  defaultModel,
 		Aliases:       file.Config.Aliases,
 		CORSOrigins:   set.CORSOrigins,
@@ -151,7 +164,9 @@ func runServe(ctx context.Context, a *App, args []string) error {
 	base := "http://" + ln.Addr().String()
 	fmt.Fprintf(a.Stdout, "sluice serving on %s\n", base)
 	label := ""
-	if strings.HasPrefix(file.Config.Alias(defaultModel), "sim/") {
+	if simulated != "" {
+		label = " (simulated: " + simulated + ")"
+	} else if strings.HasPrefix(file.Config.Alias(defaultModel), "sim/") {
 		label = " (simulated: set OPENAI_API_KEY or ANTHROPIC_API_KEY for real models)"
 	}
 	fmt.Fprintf(a.Stdout, "  default model %s%s\n", defaultModel, label)
@@ -164,6 +179,16 @@ func runServe(ctx context.Context, a *App, args []string) error {
 	logger.Info("stopped")
 	return nil
 }
+
+// noticeRouter is the registry with a notice for the page (server.Noticer):
+// why the default model is simulated.
+type noticeRouter struct {
+	*gateway.Registry
+	notice string
+}
+
+// Notice implements server.Noticer.
+func (r noticeRouter) Notice() string { return r.notice }
 
 // mergeSettings returns the file's settings overridden by every flag given
 // on the command line.

@@ -222,7 +222,7 @@ server:
 func TestServeBadConfig(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "sluice.yaml")
 	os.WriteFile(path, []byte("server:\n  hearbeat: 1s\n"), 0o600)
-	code, _, stderr := runWith(t.Context(), func(string) string { return "" }, "", "serve", "--config", path, "--db", ":memory:", "--addr", "127.0.0.1:0")
+	code, _, stderr := runWith(t.Context(), func(string) string { return "" }, "", "serve", "--no-pull", "--config", path, "--db", ":memory:", "--addr", "127.0.0.1:0")
 	if code != 1 || !strings.Contains(stderr, "line 2: unknown field hearbeat") {
 		t.Errorf("exit %d, stderr %q", code, stderr)
 	}

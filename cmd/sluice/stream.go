@@ -52,7 +52,8 @@ func (o *optionalFloat) Set(s string) error {
 
 func runStream(ctx context.Context, a *App, args []string) error {
 	fs := a.flagSet("stream", "stream [--model provider/model] [flags] PROMPT (or the prompt on stdin)")
-	model := fs.String("model", "", "provider/model to stream from (default: $SLUICE_MODEL, else the first provider with a key, else the simulator)")
+	model := fs.String("model", "", "provider/model to stream from (default: $SLUICE_MODEL, else the first provider with a key, else a local model, downloaded on first run)")
+	noPull := fs.Bool("no-pull", false, "with no model configured, use the simulator instead of downloading the default local model (also SLUICE_NO_PULL=1)")
 	system := fs.String("system", "", "system prompt")
 	maxTokens := fs.Int("max-tokens", 0, "cap on output tokens (0: the provider's default)")
 	var temperature optionalFloat
@@ -85,14 +86,21 @@ func runStream(ctx context.Context, a *App, args []string) error {
 		return &exitError{code: 2, err: fmt.Errorf("--max-tokens is %d; use a positive number, or 0 for the provider's default", *maxTokens)}
 	}
 
-	reg, err := a.registry()
+	reg, env, err := a.registry()
 	if err != nil {
 		return err
 	}
 	defer reg.Close()
 	name := *model
 	if name == "" {
-		name = a.defaultModel(reg)
+		var simulated string
+		name, simulated, err = a.defaultModel(ctx, env, reg, !*noPull)
+		if err != nil {
+			return err
+		}
+		if simulated != "" {
+			fmt.Fprintf(a.Stderr, "note: streaming from the simulator: %s\n", simulated)
+		}
 	}
 	p, modelName, err := reg.Resolve(name)
 	if err != nil {

@@ -28,6 +28,7 @@ func simEnv(t *testing.T, cfg sim.Config) (*sim.Server, func(string) string) {
 		"ANTHROPIC_BASE_URL": srv.URL, "ANTHROPIC_API_KEY": "sk-ant-test-secret",
 		"OLLAMA_HOST":     srv.URL,
 		"GEMINI_BASE_URL": srv.URL + "/v1beta", "GEMINI_API_KEY": "gm-test-secret",
+		"SLUICE_NO_PULL": "1", // never download a model in a test
 	}
 	return s, func(k string) string { return env[k] }
 }

@@ -67,13 +67,13 @@ func Catalog(host string) []Model {
 			Name:    "stories15M",
 			URL:     host + "/ggml-org/models/resolve/main/tinyllamas/stories15M-q8_0.gguf",
 			License: "MIT (karpathy/tinyllamas, GGUF by ggml-org)",
-			About:   "15M-parameter Llama trained on TinyStories, Q8_0; about 25 MB",
+			About:   "15M-parameter Llama trained on TinyStories, Q8_0; about 27 MB",
 		},
 		{
 			Name:    "smollm2-135m-instruct",
 			URL:     host + "/HuggingFaceTB/SmolLM2-135M-Instruct-GGUF/resolve/main/smollm2-135m-instruct-q8_0.gguf",
 			License: "Apache-2.0 (HuggingFaceTB/SmolLM2-135M-Instruct)",
-			About:   "SmolLM2 135M chat model, Q8_0; about 145 MB; the default",
+			About:   "SmolLM2 135M chat model, Q8_0; about 145 MB",
 		},
 	}
 }

@@ -170,15 +170,21 @@ func checkExisting(path string, size int64, want, source string) (Result, error)
 // fetch sends one request, continuing part if it holds anything, and on
 // success renames part to final.
 func (d *Downloader) fetch(ctx context.Context, m Model, want, source, final, part string) (Result, error) {
-	f, err := os.OpenFile(part, os.O_RDWR|os.O_CREATE, 0o644)
-	if err != nil {
-		return Result{}, fmt.Errorf("opening %s: %w", part, err)
-	}
-	defer f.Close()
+	// The .part is created only once the answer is known to be the file, so
+	// a refused or failed request leaves nothing behind.
 	h := sha256.New()
-	have, err := io.Copy(h, f) // the kept bytes; leaves the offset at the end
-	if err != nil {
-		return Result{}, fmt.Errorf("reading %s: %w", part, err)
+	var have int64
+	f, err := os.OpenFile(part, os.O_RDWR, 0)
+	switch {
+	case err == nil:
+		defer f.Close()
+		if have, err = io.Copy(h, f); err != nil { // the kept bytes; leaves the offset at the end
+			return Result{}, fmt.Errorf("reading %s: %w", part, err)
+		}
+	case errors.Is(err, os.ErrNotExist):
+		f = nil
+	default:
+		return Result{}, fmt.Errorf("opening %s: %w", part, err)
 	}
 
 	ctx, cancel := context.WithCancelCause(ctx)
@@ -253,6 +259,12 @@ func (d *Downloader) fetch(ctx context.Context, m Model, want, source, final, pa
 	}
 
 	resumed := have
+	if f == nil {
+		if f, err = os.OpenFile(part, os.O_RDWR|os.O_CREATE, 0o644); err != nil {
+			return Result{}, writeError(part, err)
+		}
+		defer f.Close()
+	}
 	if fresh && have > 0 {
 		if err := f.Truncate(0); err != nil {
 			return Result{}, writeError(part, err)
