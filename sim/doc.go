@@ -13,6 +13,7 @@
 //	POST /v1/chat/completions                           OpenAI chat completions
 //	GET  /v1/models                                     OpenAI model list
 //	POST /v1/responses                                  OpenAI Responses
+//	POST /v1/responses/input_tokens                     OpenAI token count
 //	POST /v1/messages                                   Anthropic messages
 //	POST /v1/messages/count_tokens                      Anthropic token count
 //	POST /api/chat                                      Ollama chat (NDJSON)

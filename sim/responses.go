@@ -51,4 +51,22 @@ var responsesDialect = &dialect{
 func (s *Server) routeResponses() {
 	d := responsesDialect
 	s.mux.HandleFunc("POST /v1/responses", func(w http.ResponseWriter, r *http.Request) { s.stream(d, w, r, "") })
+	s.mux.HandleFunc("POST /v1/responses/input_tokens", func(w http.ResponseWriter, r *http.Request) {
+		s.stats.update(func(st *Stats) { st.Requests++ })
+		body, err := io.ReadAll(io.LimitReader(r.Body, maxBody))
+		if err != nil {
+			responses.WriteError(w, badRequest("sim: cannot read the request body: "+err.Error()))
+			return
+		}
+		req, _, err := responses.ParseRequest(body)
+		if err != nil {
+			responses.WriteError(w, asBadRequest(err))
+			return
+		}
+		writeJSON(w, struct {
+			Object      string `json:"object"`
+			InputTokens int64  `json:"input_tokens"`
+		}{"response.input_tokens", inputTokens(req)})
+		s.stats.update(func(st *Stats) { st.Completed++ })
+	})
 }

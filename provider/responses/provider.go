@@ -2,6 +2,7 @@ package responses
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
@@ -180,4 +181,41 @@ func (d *sliceDecoder) Next() (sluice.Event, error) {
 	ev := d.evs[0]
 	d.evs = d.evs[1:]
 	return ev, nil
+}
+
+// CountTokens returns the input tokens req would use, from POST
+// {BaseURL}/responses/input_tokens, OpenAI's own count. The body is the one
+// Stream would send, less stream.
+func (p *Provider) CountTokens(ctx context.Context, req *sluice.Request) (int, error) {
+	body, err := buildRequest(req, false, p.name)
+	if err != nil {
+		return 0, p.own(err)
+	}
+	h := p.cfg.Header.Clone()
+	if h == nil {
+		h = http.Header{}
+	}
+	if p.cfg.APIKey != "" {
+		h.Set("Authorization", "Bearer "+p.cfg.APIKey)
+	}
+	resp, err := upstream.Do(ctx, upstream.Request{
+		Provider: p.name, Client: p.client, URL: p.endpoint("/responses/input_tokens"), Header: h, Body: body,
+		ParseError: func(status int, h http.Header, body []byte) *sluice.Error { return ParseError(status, h, body) },
+	})
+	if err != nil {
+		return 0, p.own(err)
+	}
+	defer resp.Cancel()
+	defer resp.Body.Close()
+	var out struct {
+		InputTokens *int `json:"input_tokens"`
+	}
+	data, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	if err != nil {
+		return 0, &sluice.Error{Kind: sluice.KindConnection, Provider: p.name, Message: "reading the count: " + err.Error(), Err: err}
+	}
+	if json.Unmarshal(data, &out) != nil || out.InputTokens == nil {
+		return 0, p.own(protocolError("the input_tokens reply has no input_tokens", data))
+	}
+	return *out.InputTokens, nil
 }
