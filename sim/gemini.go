@@ -40,14 +40,22 @@ var geminiDialect = &dialect{
 		return c, nil
 	},
 	writeError: gemini.WriteError,
-	// Gemini says "overloaded" with 503 UNAVAILABLE; name the status so a
-	// 529 fault or an overloaded in-stream error keeps its kind.
-	errorCode: func(k sluice.Kind) string {
-		if k == sluice.KindOverloaded {
-			return "UNAVAILABLE"
+}
+
+// geminiWhole is geminiDialect for :generateContent, the non-streaming call:
+// the same request, answered with one GenerateContentResponse.
+func geminiWhole() *dialect {
+	d := *geminiDialect
+	d.parse = func(cfg *Config, body []byte, model string) (*call, error) {
+		c, err := geminiDialect.parse(cfg, body, model)
+		if err != nil {
+			return nil, err
 		}
-		return ""
-	},
+		c.stream = false
+		c.nonStream = func(res *sluice.Result) ([]byte, error) { return gemini.ResponseFromResult(res), nil }
+		return c, nil
+	}
+	return &d
 }
 
 // cutLast slices s around the last instance of sep.
@@ -73,9 +81,7 @@ func (s *Server) routeGemini() {
 				Message: "sim: the Gemini simulator serves :streamGenerateContent?alt=sse, not " + r.URL.Path})
 			return
 		case !stream:
-			s.stats.update(func(st *Stats) { st.Requests++; st.Rejected++ })
-			gemini.WriteError(w, badRequest("sim: the Gemini simulator only streams: call :streamGenerateContent?alt=sse "+
-				"(non-streaming :generateContent needs a response builder in provider/gemini)"))
+			s.stream(geminiWhole(), w, r, model)
 			return
 		case r.URL.Query().Get("alt") != "sse":
 			s.stats.update(func(st *Stats) { st.Requests++; st.Rejected++ })

@@ -183,6 +183,11 @@ func statusName(e *sluice.Error, code int) string {
 	if c := e.Code; c != "" && strings.ToUpper(c) == c && !strings.ContainsAny(c, " -.") {
 		return c
 	}
+	if e.Kind == sluice.KindOverloaded {
+		// Gemini says "overloaded" with UNAVAILABLE whatever the status
+		// (a relayed Anthropic 529 included), so the kind survives a round trip.
+		return "UNAVAILABLE"
+	}
 	switch code {
 	case 400:
 		if e.Kind == sluice.KindPermission {

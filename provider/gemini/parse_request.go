@@ -33,8 +33,14 @@ func ModelFromPath(path string) (model string, stream, ok bool) {
 		return "", false, false
 	}
 	rest := path[i+len("/models/"):]
-	model, method, found := strings.Cut(rest, ":")
-	if !found || model == "" {
+	// The method follows the last colon: a model name may hold colons of
+	// its own (tuned models, the simulator's "stall@5:2s").
+	j := strings.LastIndex(rest, ":")
+	if j <= 0 {
+		return "", false, false
+	}
+	model, method := rest[:j], rest[j+1:]
+	if model == "" {
 		return "", false, false
 	}
 	if m, err := url.PathUnescape(model); err == nil {

@@ -247,6 +247,8 @@ func TestModelFromPath(t *testing.T) {
 		{"/gemini/v1beta/models/tunedModels%2Fx:generateContent", "tunedModels/x", false, true},
 		{"/v1beta/models/gemini-2.5-pro:countTokens", "", false, false},
 		{"/v1beta/models", "", false, false},
+		{"/v1beta/models/text+stall@5:2s:streamGenerateContent", "text+stall@5:2s", true, true},
+		{"/v1beta/models/:generateContent", "", false, false},
 	}
 	for _, tt := range tests {
 		m, s, ok := ModelFromPath(tt.path)
