@@ -60,6 +60,9 @@ type Downloader struct {
 	// bytes kept from an interrupted pull, and then as data arrives, on
 	// Pull's goroutine.
 	Progress func(done, total int64)
+
+	// stall replaces stallTimeout in tests.
+	stall time.Duration
 }
 
 // Result describes a finished pull.
@@ -281,10 +284,14 @@ func (d *Downloader) fetch(ctx context.Context, m Model, want, source, final, pa
 	if resp.StatusCode != http.StatusRequestedRangeNotSatisfiable {
 		// A stalled connection would block the read for ever; the timer,
 		// pushed back on every read, cancels the request instead.
-		stall := time.AfterFunc(stallTimeout, func() { cancel(fmt.Errorf("no data for %v", stallTimeout)) })
+		limit := stallTimeout
+		if d.stall > 0 {
+			limit = d.stall
+		}
+		stall := time.AfterFunc(limit, func() { cancel(fmt.Errorf("no data for %v", limit)) })
 		defer stall.Stop()
 		w := &fileWriter{f: f, h: h, path: part, done: have, total: total, progress: d.Progress}
-		body := &stallReader{r: resp.Body, t: stall}
+		body := &stallReader{r: resp.Body, t: stall, limit: limit}
 		_, err := io.CopyBuffer(w, body, make([]byte, 256<<10))
 		have = w.done
 		if err == nil && total >= 0 && have < total {
@@ -394,14 +401,15 @@ func writeError(path string, err error) error {
 
 // stallReader pushes the stall timer back on every read that returns data.
 type stallReader struct {
-	r io.Reader
-	t *time.Timer
+	r     io.Reader
+	t     *time.Timer
+	limit time.Duration
 }
 
 func (s *stallReader) Read(p []byte) (int, error) {
 	n, err := s.r.Read(p)
 	if n > 0 {
-		s.t.Reset(stallTimeout)
+		s.t.Reset(s.limit)
 	}
 	return n, err
 }

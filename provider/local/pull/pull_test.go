@@ -287,6 +287,27 @@ func TestPullPartialStates(t *testing.T) {
 	}
 }
 
+// A connection that goes silent is abandoned, keeping the .part.
+func TestPullStall(t *testing.T) {
+	data, sum := testFile(1 << 20)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Length", fmt.Sprint(len(data)))
+		w.Write(data[:4096])
+		w.(http.Flusher).Flush()
+		<-r.Context().Done()
+	}))
+	defer srv.Close()
+	dir := t.TempDir()
+	d := &Downloader{Dir: dir, stall: 50 * time.Millisecond}
+	_, err := d.Pull(context.Background(), Model{Name: "tiny", URL: srv.URL + "/tiny.gguf", SHA256: sum})
+	if err == nil || !strings.Contains(err.Error(), "no data for 50ms") || !strings.Contains(err.Error(), "pull again to resume") {
+		t.Fatalf("error %v", err)
+	}
+	if fi, err := os.Stat(filepath.Join(dir, "tiny.gguf.part")); err != nil || fi.Size() != 4096 {
+		t.Fatalf("the .part was not kept: %v %v", fi, err)
+	}
+}
+
 func TestPullCancelKeepsPart(t *testing.T) {
 	data, sum := testFile(1 << 20)
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
