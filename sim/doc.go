@@ -37,8 +37,9 @@
 //	                  OpenAI-compatible reasoning_content, Gemini thoughts with a
 //	                  thought signature, Ollama thinking (alias: thinking)
 //	tools             a tool loop: while the conversation holds no tool result,
-//	                  call the first tool the request offers (or the one
-//	                  tool_choice names) with arguments that fit its schema; a
+//	                  call the tool tool_choice names, else the request's
+//	                  shell-like tool, else its first tool, with arguments
+//	                  that fit its schema; a
 //	                  shell-like tool (shell, bash, exec…) gets the harmless
 //	                  command "echo hello from sluice sim"; once a tool result is
 //	                  in, answer "The tool returned: <result>"

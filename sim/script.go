@@ -193,7 +193,31 @@ func (p *plan) toolToCall() (sluice.Tool, bool) {
 			}
 		}
 	}
+	// An agent offers many tools; its shell is the one whose harmless
+	// echo it can run for real (Claude Code lists Bash after Task, Codex
+	// has exec_command or shell among others).
+	if t, ok := shellTool(p.req.Tools); ok {
+		return t, true
+	}
 	return p.req.Tools[0], true
+}
+
+// shellTool returns the tool of tools that runs shell commands: one named
+// exactly like a shell first (Bash, shell, exec_command, …), then one whose
+// name only holds such a word (KillShell is not one to call first).
+func shellTool(tools []sluice.Tool) (sluice.Tool, bool) {
+	for _, t := range tools {
+		switch strings.ToLower(t.Name) {
+		case "bash", "shell", "exec_command", "shell_command", "local_shell", "run_command", "terminal", "exec":
+			return t, true
+		}
+	}
+	for _, t := range tools {
+		if isShellTool(t.Name) {
+			return t, true
+		}
+	}
+	return sluice.Tool{}, false
 }
 
 func lastToolResult(req *sluice.Request) (string, bool) {
