@@ -8,9 +8,10 @@
 //
 // A download is written to NAME.gguf.part in the models folder, resumed from
 // there with an HTTP Range request after an interruption, checked against
-// its sha256, and only then renamed to NAME.gguf. So the folder never holds a
-// partial or unverified model under a name the provider would load, and a
-// pull cut short (Ctrl-C, a dropped connection) loses nothing.
+// its sha256, and only then renamed to NAME.gguf. So the folder never holds,
+// under a name the provider would load, a partial model, nor an unchecked one
+// unless InsecureSkipVerify allows it; and a pull cut short (Ctrl-C, a dropped
+// connection) loses nothing.
 //
 // Two pulls of the same model at the same time would share the .part file;
 // nothing stops that, and the hash check fails one of them.
