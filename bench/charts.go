@@ -157,18 +157,21 @@ func percentileChart(r *Report, _ [][]Sample) *Chart {
 	var svg string
 	drawn := false
 	for _, p := range panels {
-		top := 0.0
+		lo, top := math.Inf(1), 0.0
 		for i := range r.Models {
 			s := p.get(&r.Models[i])
 			if s.N > 0 {
-				top = math.Max(top, s.P99)
+				lo, top = math.Min(lo, s.P50), math.Max(top, s.P99)
 			}
 		}
 		if top == 0 {
 			continue
 		}
 		drawn = true
-		c := newChart(250, 260, -0.3, float64(len(stats))-0.7, 0, top*1.1, p.name+" percentiles")
+		// The axis spans the data, not zero to the top: percentiles that
+		// differ by a fraction of a millisecond must not look equal.
+		pad := math.Max((top-lo)*0.15, top*0.01)
+		c := newChart(250, 260, -0.3, float64(len(stats))-0.7, math.Max(lo-pad, 0), top+pad, p.name+" percentiles")
 		c.left = 52
 		c.axes(p.name, "ms", stats)
 		for i := range r.Models {
@@ -189,7 +192,7 @@ func percentileChart(r *Report, _ [][]Sample) *Chart {
 		return nil
 	}
 	return &Chart{ID: "percentiles", Title: "Latency percentiles", SVG: svg + legendSVG(r),
-		Caption: "p50, p90, p95 and p99 of time to first token, time per output token and end-to-end latency."}
+		Caption: "p50, p90, p95 and p99 of time to first token, time per output token and end-to-end latency; each axis spans its data, not from zero."}
 }
 
 // itlChart draws, per model, the median (solid) and p90 (dashed) gap

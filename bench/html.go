@@ -116,6 +116,7 @@ svg .tick { font-size: 11px; fill: #555; } svg .label { font-size: 12px; fill: #
 svg .name { font-size: 12px; fill: #222; } svg .note { font-size: 11px; fill: #555; }
 .caption { color: #555; margin: 2px 0 8px; }
 .errors { color: #a33; }
+table.defs { width: 100%; font-size: 13px; } table.defs td { text-align: left; vertical-align: top; }
 </style>
 </head>
 <body>
@@ -143,7 +144,7 @@ svg .name { font-size: 12px; fill: #222; } svg .note { font-size: 11px; fill: #5
 
 <h2>Definitions</h2>
 <p class="caption">Times come from the monotonic clock when each event is decoded. Content is text, refusal, reasoning or tool-call arguments. Percentiles interpolate linearly between ranks (numpy's default); stdev divides by n. Failed requests are counted by error kind and left out of the latency statistics.</p>
-<table>
+<table class="defs">
 <tr><th class="l">sluice</th><th class="l">formula</th><th class="l">vLLM bench</th><th class="l">GenAI-Perf / AIPerf</th><th class="l">GuideLLM</th><th class="l">llmperf</th></tr>
 {{range .Definitions}}<tr><td class="l">{{.Name}}</td><td class="l">{{.Formula}}</td><td class="l">{{.VLLM}}</td><td class="l">{{.GenAIPerf}}</td><td class="l">{{.GuideLLM}}</td><td class="l">{{.LLMPerf}}</td></tr>
 {{end}}</table>

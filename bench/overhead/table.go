@@ -134,6 +134,10 @@ func ratio(p, ref *Phase, rw row) string {
 		return "="
 	case d <= 0:
 		return "n/a"
+	case v <= 0:
+		// The target added nothing measurable (its percentile is at or
+		// below direct's): no ratio is meaningful, and it beats any floor.
+		return "≤0"
 	}
 	return fmt.Sprintf("%.2f×", v/d)
 }

@@ -37,6 +37,7 @@ func commands() []command {
 		{"sim", "run the provider simulator for tests and load", runSim},
 		{"tokens", "count tokens exactly as tiktoken does", runTokens},
 		{"serve", "run the streaming gateway, its web page and the OpenAI/Anthropic-compatible APIs", runServe},
+		{"bench", "benchmark models (TTFT, ITL, TPOT, tokens/s) or sluice's own overhead", runBench},
 		{"pull", "download a local model (resumable, sha256-checked) into the models folder", runPull},
 	}
 }
