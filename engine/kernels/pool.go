@@ -42,9 +42,9 @@ type Pool struct {
 	// still inside a closed job.
 	waiting atomic.Bool
 	done    chan struct{}
-	quit     chan struct{}
-	wg       sync.WaitGroup
-	closed   bool
+	quit    chan struct{}
+	wg      sync.WaitGroup
+	closed  bool
 }
 
 const closedBit = 1 << 62
