@@ -9,6 +9,14 @@
 //     (node/browser.mjs, run by browser_test.go), which keeps screenshots in
 //     artifacts/.
 //
+//   - the real agent clients, Codex (`codex exec`, over HTTP and its
+//     WebSocket mode) and Claude Code (`claude -p`), installed from npm,
+//     each completing a task that needs one shell call (agents_test.go);
+//   - openai-go's Responses streaming, anthropic-sdk-go with thinking and
+//     CountTokens, and the npm openai Responses API, @openai/agents and
+//     @anthropic-ai/sdk over targets of every protocol (responses_test.go,
+//     node/agents.mjs).
+//
 // The node tests skip, saying what to install, when node, the packages
 // (npm ci --prefix e2e) or Chromium (apt-get install -y chromium) are
 // missing. No test needs the internet or an API key: the keys the server
