@@ -3,18 +3,14 @@
 // 127.0.0.1 with free ports, and drive the server the way users do:
 //
 //   - the official Go SDKs, openai-go and anthropic-sdk-go (sdk_test.go);
-//
 //   - the official npm packages openai and @anthropic-ai/sdk under node
 //     (node/sdk.mjs, run by node_test.go);
-//
 //   - the page in Debian's headless Chromium through playwright-core
 //     (node/browser.mjs, run by browser_test.go), which keeps screenshots in
 //     artifacts/.
-//
 //   - the real agent clients, Codex (`codex exec`, over HTTP and its
 //     WebSocket mode) and Claude Code (`claude -p`), installed from npm,
 //     each completing a task that needs one shell call (agents_test.go);
-//
 //   - openai-go's Responses streaming, anthropic-sdk-go with thinking and
 //     CountTokens, and the npm openai Responses API, @openai/agents and
 //     @anthropic-ai/sdk over targets of every protocol (responses_test.go,
