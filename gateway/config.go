@@ -15,6 +15,7 @@ import (
 
 	"github.com/sluicehq/sluice"
 	"github.com/sluicehq/sluice/provider/openai"
+	"github.com/sluicehq/sluice/provider/responses"
 )
 
 // Config is the routing part of sluice's YAML configuration: named
@@ -32,6 +33,10 @@ import (
 //	  - name: vllm
 //	    base_url: http://127.0.0.1:8000/v1
 //	    models: [meta-llama/Llama-3.1-8B-Instruct]
+//	  - name: oair
+//	    base_url: https://api.openai.com/v1
+//	    api_key_env: OPENAI_API_KEY
+//	    api: responses
 //
 // Keys never live in the file: an endpoint names the variable that holds
 // its key, so the file can be committed and shared.
@@ -66,6 +71,11 @@ type Endpoint struct {
 	// Headers are sent with every request (an Azure api-key is read from
 	// APIKeyEnv, not written here).
 	Headers map[string]string `yaml:"headers"`
+	// API is the protocol spoken to the endpoint: "chat" (the default,
+	// POST /chat/completions) or "responses" (OpenAI's POST /responses,
+	// which keeps reasoning items and their encrypted content across a
+	// tool loop).
+	API string `yaml:"api"`
 }
 
 // LoadConfig reads and checks the YAML file at path.
@@ -163,6 +173,11 @@ func (c *Config) Validate() error {
 			return fmt.Errorf("%s has no base_url: give the API root, such as https://api.groq.com/openai/v1", where)
 		}
 		seen[ep.Name] = true
+		switch ep.API {
+		case "", "chat", "responses":
+		default:
+			return fmt.Errorf("%s: api %q is neither chat nor responses", where, ep.API)
+		}
 		u, err := url.Parse(ep.BaseURL)
 		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 			return fmt.Errorf("%s: base_url %q is not an http(s) URL", where, ep.BaseURL)
@@ -228,7 +243,13 @@ func (ep Endpoint) factory() Factory {
 			}
 		}
 		var p sluice.Provider
-		if len(ep.Headers) == 0 {
+		if ep.API == "responses" {
+			h := make(map[string][]string, len(ep.Headers))
+			for k, v := range ep.Headers {
+				h[k] = []string{v}
+			}
+			p = responses.New(responses.Config{Name: ep.Name, BaseURL: ep.BaseURL, APIKey: key, Header: h})
+		} else if len(ep.Headers) == 0 {
 			p = openai.Compatible(ep.Name, ep.BaseURL, key)
 		} else {
 			h := make(map[string][]string, len(ep.Headers))
