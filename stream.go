@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"iter"
+	"net/http"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -42,6 +43,10 @@ type StreamConfig struct {
 	// Start is when the request was sent and Header when its response
 	// headers arrived (both on the monotonic clock; zero Header = unknown).
 	Start, Header time.Time
+	// ResponseHeader is the upstream's HTTP response header, nil for a
+	// provider without one (in process). A gateway passes its rate-limit
+	// headers on to the client.
+	ResponseHeader http.Header
 }
 
 // Stream is one response in flight. Provider.Stream returns it after the
@@ -280,6 +285,10 @@ func (s *Stream) Close() error {
 	})
 	return err
 }
+
+// ResponseHeader returns the upstream's HTTP response header, nil when the
+// provider has none. It must not be modified.
+func (s *Stream) ResponseHeader() http.Header { return s.cfg.ResponseHeader }
 
 // Err returns the error that ended the stream, or nil; it repeats the final
 // item of Events for a caller who dropped it.

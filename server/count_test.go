@@ -57,3 +57,26 @@ func TestCountLocallyExact(t *testing.T) {
 		t.Fatalf("%v", got)
 	}
 }
+
+// The upstream's rate-limit headers reach the client of every frontend.
+func TestRateLimitHeadersPassThrough(t *testing.T) {
+	e := newProtocolEnv(t, sim.Config{Tokens: 2})
+	for _, tt := range []struct{ path, up, header string }{
+		{"/v1/chat/completions", "anthropic", "Anthropic-Ratelimit-Requests-Limit"},
+		{"/v1/messages", "chat", "X-Ratelimit-Limit-Requests"},
+		{"/v1/responses", "anthropic", "Anthropic-Ratelimit-Tokens-Remaining"},
+		{"/v1/responses", "responses", "X-Ratelimit-Remaining-Tokens"},
+	} {
+		t.Run(tt.path+"/"+tt.up, func(t *testing.T) {
+			body := map[string]any{"model": tt.up + "/text", "max_tokens": 100, "stream": true,
+				"messages": []any{map[string]any{"role": "user", "content": "hi"}}}
+			if tt.path == "/v1/responses" {
+				body = map[string]any{"model": tt.up + "/text", "input": "hi", "stream": true}
+			}
+			resp := e.post(t, tt.path, body)
+			if resp.StatusCode != 200 || resp.Header.Get(tt.header) == "" {
+				t.Fatalf("status %d, headers %v", resp.StatusCode, resp.Header)
+			}
+		})
+	}
+}

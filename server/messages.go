@@ -50,6 +50,7 @@ func (s *Server) handleMessages(w http.ResponseWriter, r *http.Request) {
 	if st == nil {
 		return
 	}
+	passRateLimits(w.Header(), st.ResponseHeader())
 	defer cancel()
 	s.active.Add(1)
 	defer s.active.Done()

@@ -34,6 +34,7 @@ func (s *Server) handleResponses(w http.ResponseWriter, r *http.Request) {
 	if st == nil {
 		return
 	}
+	passRateLimits(w.Header(), st.ResponseHeader())
 	defer cancel()
 	s.active.Add(1)
 	defer s.active.Done()

@@ -76,7 +76,7 @@ func TestResponsesWebSocket(t *testing.T) {
 			}
 			callID, _ := got.Calls[0]["call_id"].(string)
 			second, ef := wsResponse(t, conn, map[string]any{"model": model, "previous_response_id": got.ID, "tools": []any{shellTool},
-				"input": []any{map[string]any{"type": "function_call_output", "call_id": callID, "output": "hello from sluice sim"}},
+				"input":     []any{map[string]any{"type": "function_call_output", "call_id": callID, "output": "hello from sluice sim"}},
 				"reasoning": map[string]any{"effort": "low"}})
 			got, err = responses.Check(strings.NewReader(second))
 			if ef != nil || err != nil || !strings.Contains(got.Text, "The tool returned: hello from sluice sim") {

@@ -97,6 +97,7 @@ func (r *Response) NewStream(provider, model string, dec sluice.Decoder) *sluice
 	return sluice.NewStream(r.Ctx, sluice.StreamConfig{
 		Provider: provider, Model: model, Decoder: dec,
 		Body: r.Body, Cancel: r.Cancel, Start: r.Start, Header: r.Header,
+		ResponseHeader: r.Response.Header,
 	})
 }
 
