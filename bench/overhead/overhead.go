@@ -8,10 +8,7 @@ import (
 	"math"
 	"net"
 	"net/http"
-	"runtime"
 	"slices"
-	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/sluicehq/sluice/bench"
@@ -33,8 +30,14 @@ type Config struct {
 	// Reference names the target that ratios divide by; empty means the
 	// first of Targets.
 	Reference string
-	// Search is the number of extra phases per target spent bisecting for
-	// the largest stall-free concurrency between the levels; 0 spends none.
+	// Repeat is the number of runs of every phase, taken in turns (direct,
+	// then each target, then again) so that a passing burst of other work
+	// on the machine does not land on one target alone; their streams are
+	// pooled. 0 means 1.
+	Repeat int
+	// Search is the number of extra single runs per target spent bisecting
+	// for the largest stall-free concurrency between the levels; 0 spends
+	// none.
 	Search int
 	// Log, if not nil, gets one line per phase as it ends.
 	Log io.Writer
@@ -53,6 +56,7 @@ func (c *Config) defaults() {
 	if c.Pace == 0 {
 		c.Pace = 20 * time.Millisecond
 	}
+	c.Repeat = max(c.Repeat, 1)
 	if c.Reference == "" && len(c.Targets) > 0 {
 		c.Reference = c.Targets[0].Name
 	}
@@ -62,6 +66,8 @@ func (c *Config) defaults() {
 type Phase struct {
 	Target  string `json:"target"`
 	Streams int    `json:"streams"`
+	// Runs is the number of runs pooled in the phase.
+	Runs int `json:"runs"`
 	// TTFT is the time to the first content chunk and Gap the time between
 	// consecutive content chunks, as the clients saw them, in ms.
 	TTFT bench.Summary `json:"ttft_ms"`
@@ -73,7 +79,7 @@ type Phase struct {
 	AddedGapP50  float64 `json:"added_gap_p50_ms"`
 	AddedGapP99  float64 `json:"added_gap_p99_ms"`
 	// Stalls counts gaps longer than twice the pace, and StalledStreams the
-	// streams with at least one.
+	// streams with at least one, over all runs.
 	Stalls         int `json:"stalls"`
 	StalledStreams int `json:"stalled_streams"`
 	// Errors counts streams that failed or ended short, and FirstError
@@ -82,17 +88,23 @@ type Phase struct {
 	FirstError string `json:"first_error,omitempty"`
 	// Chunks is the number of content chunks the clients received.
 	Chunks int `json:"chunks"`
-	// CPUPerEvent is the relay's CPU time over the phase divided by Chunks,
-	// in µs; MemoryPerStream its memory growth with every stream open
-	// divided by Streams, in bytes. Both are absent (NaN in Go, null in
-	// JSON) when they could not be measured, and for the direct target.
+	// CPUPerEvent is the relay's CPU time over the phase's runs divided by
+	// Chunks, in µs; MemoryPerStream its memory growth over its idle
+	// baseline, sampled when most streams were open, divided by the streams
+	// open (the median over runs), in bytes. Both are nil when they could
+	// not be measured, and for the direct target.
 	CPUPerEvent     *float64 `json:"cpu_per_event_us,omitempty"`
 	MemoryPerStream *float64 `json:"memory_per_stream_bytes,omitempty"`
-	// Wall is how long the phase's streams took, first start to last end.
+	// Wall is how long the streams of one run took, first start to last
+	// end (the longest run).
 	Wall time.Duration `json:"wall_ns"`
 
-	usage, peak Usage
-	usageErr    error
+	// cpu (µs per event) and mem (bytes per open stream) are the raw
+	// readings, cpuOK and memOK whether there are any; shared says they
+	// are this whole process's.
+	cpu, mem     float64
+	cpuOK, memOK bool
+	shared       bool
 }
 
 // Result is a whole run: every phase, and per target the largest
@@ -162,16 +174,25 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	}
 	levels := slices.Sorted(slices.Values(cfg.Streams))
 	for _, n := range levels {
+		runs := map[string][]run{}
+		for i := range cfg.Repeat {
+			for _, t := range all {
+				ru, err := measure(ctx, &cfg, t, base, n)
+				if err != nil {
+					return res, fmt.Errorf("%s at %d streams: %w", t.Name, n, err)
+				}
+				runs[t.Name] = append(runs[t.Name], ru)
+				if cfg.Log != nil {
+					ph := newPhase(t.Name, n, []run{ru}, &cfg)
+					logPhase(cfg.Log, &ph, i+1, cfg.Repeat)
+				}
+			}
+		}
 		for _, t := range all {
-			ph, err := runPhase(ctx, &cfg, t, base, n)
-			if err != nil {
-				return res, fmt.Errorf("%s at %d streams: %w", t.Name, n, err)
-			}
-			res.Phases = append(res.Phases, ph)
-			res.derive(len(res.Phases) - 1)
-			if cfg.Log != nil {
-				logPhase(cfg.Log, &res.Phases[len(res.Phases)-1])
-			}
+			res.Phases = append(res.Phases, newPhase(t.Name, n, runs[t.Name], &cfg))
+		}
+		for i := len(res.Phases) - len(all); i < len(res.Phases); i++ {
+			res.derive(i)
 		}
 	}
 	for _, t := range all {
@@ -199,12 +220,13 @@ func (r *Result) search(ctx context.Context, cfg *Config, t Target, base string,
 			break
 		}
 		mid := ok + (bad-ok)/2
-		ph, err := runPhase(ctx, cfg, t, base, mid)
+		ru, err := measure(ctx, cfg, t, base, mid)
 		if err != nil {
 			return fmt.Errorf("%s at %d streams: %w", t.Name, mid, err)
 		}
+		ph := newPhase(t.Name, mid, []run{ru}, cfg)
 		if cfg.Log != nil {
-			logPhase(cfg.Log, &ph)
+			logPhase(cfg.Log, &ph, 0, 0)
 		}
 		if ph.Stalls == 0 && ph.Errors == 0 {
 			ok = mid
@@ -225,209 +247,30 @@ func (r *Result) search(ctx context.Context, cfg *Config, t Target, base string,
 func (r *Result) derive(i int) {
 	p := &r.Phases[i]
 	direct := r.Phase("direct", p.Streams)
-	if direct == nil {
+	if direct == nil || p == direct {
 		return
 	}
 	p.AddedTTFTP50 = round3(p.TTFT.P50 - direct.TTFT.P50)
 	p.AddedTTFTP99 = round3(p.TTFT.P99 - direct.TTFT.P99)
 	p.AddedGapP50 = round3(p.Gap.P50 - direct.Gap.P50)
 	p.AddedGapP99 = round3(p.Gap.P99 - direct.Gap.P99)
-	if p == direct || p.usageErr != nil || p.Chunks == 0 {
-		return
-	}
-	cpu, mem := p.usage.CPU, p.peak.Memory
-	if p.usage.Shared {
-		if direct.usageErr != nil {
-			return
+	// A relay in this process shares it with the client and the
+	// simulator: its share is what it used beyond the direct phase.
+	if p.cpuOK && (!p.shared || direct.cpuOK) {
+		v := p.cpu
+		if p.shared {
+			v -= direct.cpu
 		}
-		cpu -= direct.usage.CPU
-		mem -= direct.peak.Memory
+		v = round3(v)
+		p.CPUPerEvent = &v
 	}
-	perEvent := round3(float64(cpu) / 1e3 / float64(p.Chunks))
-	perStream := float64(mem) / float64(p.Streams)
-	p.CPUPerEvent, p.MemoryPerStream = &perEvent, &perStream
-}
-
-// runPhase measures target t at n concurrent streams.
-func runPhase(ctx context.Context, cfg *Config, t Target, upstream string, n int) (Phase, error) {
-	ph := Phase{Target: t.Name, Streams: n}
-	proxy, err := t.Start(ctx, upstream)
-	if err != nil {
-		return ph, err
-	}
-	defer proxy.Close()
-	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: n, DisableCompression: true,
-		ResponseHeaderTimeout: 30 * time.Second}}
-	defer client.CloseIdleConnections()
-
-	// One short stream first loads the relay's code paths and opens its
-	// first upstream connection, as any server has done before it is
-	// measured. Phases open their client connections in the measurement
-	// alike, so that cost cancels out of the added latency.
-	if w := readStream(ctx, client, proxy.URL(), requestBody(2), nil); w.err != nil {
-		return ph, fmt.Errorf("warmup stream: %w", w.err)
-	}
-	client.CloseIdleConnections()
-
-	total := cfg.Pace*time.Duration(cfg.Deltas+1) + cfg.Pace
-	pctx, cancel := context.WithTimeout(ctx, 3*total+30*time.Second)
-	defer cancel()
-
-	if cfg.Around != nil {
-		defer cfg.Around(t.Name, n)()
-	}
-	base, baseErr := proxy.Usage()
-	if base.Shared {
-		// The relay shares this process's heap: collect the garbage of
-		// what ran before, so its collection is not charged to this phase
-		// and the memory baseline is the live heap.
-		runtime.GC()
-		base, baseErr = proxy.Usage()
-	}
-	began := time.Now()
-	results, peak := drive(pctx, client, proxy, n, cfg)
-	ph.Wall = time.Since(began)
-	end, endErr := proxy.Usage()
-	if err := ctx.Err(); err != nil {
-		return ph, err
-	}
-	ph.usageErr = errors.Join(baseErr, endErr, peak.err)
-	ph.usage = Usage{CPU: end.CPU - base.CPU, Shared: end.Shared}
-	ph.peak = Usage{Memory: peak.memory - base.Memory, Shared: end.Shared}
-	ph.summarize(results, cfg)
-	return ph, nil
-}
-
-// peakMemory is the highest memory a relay used while its streams were open.
-type peakMemory struct {
-	memory int64
-	err    error
-}
-
-// drive runs n streams through proxy, started evenly over one pace
-// interval, samples the relay's memory while they are open, and returns
-// what each stream saw. The streams' results meet in one channel.
-func drive(ctx context.Context, client *http.Client, proxy Proxy, n int, cfg *Config) ([]streamResult, peakMemory) {
-	body := requestBody(cfg.Deltas)
-	out := make(chan streamResult)
-	var open atomic.Int64
-	var wg sync.WaitGroup
-	start := time.Now()
-	for i := range n {
-		wg.Go(func() {
-			at := start.Add(cfg.Pace * time.Duration(i) / time.Duration(n))
-			if !sleepUntil(ctx, at) {
-				return
-			}
-			r := readStream(ctx, client, proxy.URL(), body, func() { open.Add(1) })
-			if r.chunks > 0 {
-				open.Add(-1)
-			}
-			select {
-			case out <- r:
-			case <-ctx.Done():
-			}
-		})
-	}
-	go func() {
-		wg.Wait()
-		close(out)
-	}()
-
-	// Sample memory until the first stream ends; keep the highest reading.
-	// Streams are all open for most of the phase, between the last start
-	// plus TTFT and the first end.
-	var peak peakMemory
-	sampled := make(chan struct{})
-	stop := make(chan struct{})
-	go func() {
-		defer close(sampled)
-		tick := time.NewTicker(max(cfg.Pace*time.Duration(cfg.Deltas)/16, 5*time.Millisecond))
-		defer tick.Stop()
-		for {
-			select {
-			case <-stop:
-				return
-			case <-ctx.Done():
-				return
-			case <-tick.C:
-			}
-			if open.Load() < int64(n) {
-				continue
-			}
-			u, err := proxy.Usage()
-			if err != nil {
-				peak.err = err
-				return
-			}
-			peak.memory = max(peak.memory, u.Memory)
+	if p.memOK && (!p.shared || direct.memOK) {
+		v := p.mem
+		if p.shared {
+			v -= direct.mem
 		}
-	}()
-	var results []streamResult
-	for r := range out {
-		if len(results) == 0 {
-			close(stop)
-		}
-		results = append(results, r)
-	}
-	if len(results) == 0 {
-		close(stop)
-	}
-	<-sampled
-	if peak.memory == 0 && peak.err == nil {
-		peak.err = errors.New("never saw every stream open at once to sample memory")
-	}
-	return results, peak
-}
-
-// summarize computes the phase's statistics from its streams.
-func (p *Phase) summarize(results []streamResult, cfg *Config) {
-	var ttft, gaps []float64
-	stall := 2 * cfg.Pace
-	for _, r := range results {
-		if r.err != nil || r.chunks != cfg.Deltas {
-			p.Errors++
-			if p.FirstError == "" {
-				p.FirstError = fmt.Sprintf("%d of %d chunks", r.chunks, cfg.Deltas)
-				if r.err != nil {
-					p.FirstError += ": " + r.err.Error()
-				}
-			}
-		}
-		if r.chunks == 0 {
-			continue
-		}
-		ttft = append(ttft, float64(r.ttft)/1e6)
-		stalled := false
-		for _, g := range r.gaps {
-			gaps = append(gaps, float64(g)/1e6)
-			if g > stall {
-				p.Stalls++
-				stalled = true
-			}
-		}
-		if stalled {
-			p.StalledStreams++
-		}
-		p.Chunks += r.chunks
-	}
-	p.Errors += p.Streams - len(results)
-	p.TTFT, p.Gap = bench.Summarize(ttft), bench.Summarize(gaps)
-}
-
-// sleepUntil waits until t or until ctx is done, and reports whether t came.
-func sleepUntil(ctx context.Context, t time.Time) bool {
-	d := time.Until(t)
-	if d <= 0 {
-		return ctx.Err() == nil
-	}
-	timer := time.NewTimer(d)
-	defer timer.Stop()
-	select {
-	case <-timer.C:
-		return true
-	case <-ctx.Done():
-		return false
+		v = math.Round(v)
+		p.MemoryPerStream = &v
 	}
 }
 

@@ -60,7 +60,6 @@ func relayProcess() Target {
 	return Process("relay-process", func(upstream string) (*exec.Cmd, error) {
 		cmd := exec.Command(os.Args[0], "-test.run=^$")
 		cmd.Env = append(os.Environ(), "OVERHEAD_TEST_RELAY="+upstream)
-		cmd.Stderr = os.Stderr
 		return cmd, nil
 	})
 }
@@ -77,13 +76,11 @@ func TestRunSmall(t *testing.T) {
 		Deltas:  deltas,
 		Pace:    pace,
 		Targets: []Target{
-			InProcess("relay", func(up string) (http.Handler, error) {
-				u, err := url.Parse(up)
-				return Relay(u), err
-			}),
+			InProcess("relay", RelayHandler),
 			InProcess("sluice", SluiceHandler),
 			relayProcess(),
 		},
+		Repeat: 2,
 		Search: 1,
 		Log:    &log,
 		Around: func(target string, n int) func() {
@@ -95,12 +92,15 @@ func TestRunSmall(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Logf("phases:\n%s", log.String())
-	if len(res.Phases) != 8 || len(around) < 8 {
-		t.Fatalf("%d phases (%d hooked), want 8", len(res.Phases), len(around))
+	if len(res.Phases) != 8 || len(around) < 16 {
+		t.Fatalf("%d phases (%d runs hooked), want 8 of 2 runs", len(res.Phases), len(around))
 	}
 	for _, p := range res.Phases {
-		if p.Errors != 0 || p.Chunks != p.Streams*deltas {
-			t.Errorf("%s at %d: %d errors, %d chunks; want none and %d", p.Target, p.Streams, p.Errors, p.Chunks, p.Streams*deltas)
+		if p.Runs != 2 {
+			t.Errorf("%s at %d pools %d runs, want 2", p.Target, p.Streams, p.Runs)
+		}
+		if p.Errors != 0 || p.Chunks != 2*p.Streams*deltas {
+			t.Errorf("%s at %d: %d errors, %d chunks; want none and %d", p.Target, p.Streams, p.Errors, p.Chunks, 2*p.Streams*deltas)
 		}
 		// Loose bounds: the relays add well under a pace; a loaded
 		// machine may add more, but not seconds.

@@ -99,28 +99,42 @@ func Relay(upstream *url.URL) http.Handler {
 }
 
 // InProcess returns a target that serves the handler built by handler on a
-// loopback listener in this process. Its Usage is the whole process's (see
-// Usage.Shared).
-func InProcess(name string, handler func(upstream string) (http.Handler, error)) Target {
+// loopback listener in this process. handler may return a function that
+// releases what the handler holds, called when the phase is over. Its
+// Usage is the whole process's (see Usage.Shared).
+func InProcess(name string, handler func(upstream string) (http.Handler, func(), error)) Target {
 	return Target{Name: name, Start: func(_ context.Context, upstream string) (Proxy, error) {
-		h, err := handler(upstream)
+		h, release, err := handler(upstream)
 		if err != nil {
 			return nil, err
 		}
 		ln, err := net.Listen("tcp", "127.0.0.1:0")
 		if err != nil {
+			if release != nil {
+				release()
+			}
 			return nil, err
 		}
 		srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
 		go srv.Serve(ln)
-		return &selfProxy{url: "http://" + ln.Addr().String(), srv: srv}, nil
+		return &selfProxy{url: "http://" + ln.Addr().String(), srv: srv, release: release}, nil
 	}}
+}
+
+// RelayHandler is Relay for InProcess: the raw byte relay to upstream.
+func RelayHandler(upstream string) (http.Handler, func(), error) {
+	u, err := url.Parse(upstream)
+	if err != nil {
+		return nil, nil, err
+	}
+	return Relay(u), nil, nil
 }
 
 // selfProxy is a relay in this process, or none (Direct).
 type selfProxy struct {
-	url string
-	srv *http.Server
+	url     string
+	srv     *http.Server
+	release func()
 }
 
 func (p *selfProxy) URL() string           { return p.url }
@@ -129,7 +143,11 @@ func (p *selfProxy) Close() error {
 	if p.srv == nil {
 		return nil
 	}
-	return p.srv.Close()
+	err := p.srv.Close()
+	if p.release != nil {
+		p.release()
+	}
+	return err
 }
 
 // Process returns a target that runs the command built by command as a

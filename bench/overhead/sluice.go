@@ -2,9 +2,12 @@ package overhead
 
 import (
 	"fmt"
+	"io"
+	"log/slog"
 	"net/http"
 
 	"github.com/sluicehq/sluice/gateway"
+	"github.com/sluicehq/sluice/requestlog"
 	"github.com/sluicehq/sluice/server"
 )
 
@@ -20,15 +23,26 @@ func GatewayConfig(upstream string) string {
 }
 
 // SluiceHandler returns sluice's gateway (server.Server) routing "up/…"
-// to upstream, configured as `sluice serve` is by default except that it
-// keeps no request log and writes no log lines: the in-process stand-in
-// for the real binary.
-func SluiceHandler(upstream string) (http.Handler, error) {
+// to upstream, set up as `sluice serve --db :memory:` sets it up: a request
+// log in an in-memory database and a text log line per request, here
+// discarded. It is the in-process stand-in for the real binary; the
+// returned function closes the request log.
+func SluiceHandler(upstream string) (http.Handler, func(), error) {
 	cfg, err := gateway.ParseConfig([]byte(GatewayConfig(upstream)))
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	reg := gateway.NewRegistry(func(string) string { return "" })
 	cfg.Apply(reg)
-	return server.New(server.Config{Router: reg})
+	store, err := requestlog.Open(requestlog.Memory, requestlog.Options{})
+	if err != nil {
+		return nil, nil, err
+	}
+	srv, err := server.New(server.Config{Router: reg, RequestLog: store,
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		store.Close()
+		return nil, nil, err
+	}
+	return srv, func() { store.Close() }, nil
 }

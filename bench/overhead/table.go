@@ -6,10 +6,15 @@ import (
 	"strings"
 )
 
-// logPhase writes one line about a finished phase.
-func logPhase(w io.Writer, p *Phase) {
-	line := fmt.Sprintf("%-8s %5d streams: TTFT p50 %.3fms p99 %.3fms, gap p50 %.3fms p99 %.3fms, %d stalls, %d errors",
-		p.Target, p.Streams, p.TTFT.P50, p.TTFT.P99, p.Gap.P50, p.Gap.P99, p.Stalls, p.Errors)
+// logPhase writes one line about a finished run: run i of n, or a search
+// probe when n is 0.
+func logPhase(w io.Writer, p *Phase, i, n int) {
+	which := "probe"
+	if n > 0 {
+		which = fmt.Sprintf("run %d/%d", i, n)
+	}
+	line := fmt.Sprintf("%-8s %5d streams %-9s TTFT p50 %.3fms p99 %.3fms, gap p50 %.3fms p99 %.3fms, %d stalls, %d errors",
+		p.Target, p.Streams, which+":", p.TTFT.P50, p.TTFT.P99, p.Gap.P50, p.Gap.P99, p.Stalls, p.Errors)
 	if p.CPUPerEvent != nil {
 		line += fmt.Sprintf(", %.1fµs CPU/event", *p.CPUPerEvent)
 	}
@@ -57,7 +62,11 @@ func rows(stall string) []row {
 // latencies are the target's percentile minus the direct phase's.
 func WriteTable(w io.Writer, r *Result) error {
 	var b strings.Builder
-	fmt.Fprintf(&b, "upstream: simulator, %d deltas %v apart; ratios are to %s\n\n", r.Deltas, r.Pace, r.Reference)
+	runs := ""
+	if len(r.Phases) > 0 && r.Phases[0].Runs > 1 {
+		runs = fmt.Sprintf("; each phase pools %d runs taken in turns (stalls are their total)", r.Phases[0].Runs)
+	}
+	fmt.Fprintf(&b, "upstream: simulator, %d deltas %v apart; ratios are to %s%s\n\n", r.Deltas, r.Pace, r.Reference, runs)
 	var others []string
 	for _, t := range r.Targets {
 		if t != "direct" && t != r.Reference {

@@ -328,7 +328,7 @@ func (p *progressDisplay) stop() {
 }
 
 // benchOverheadHelp is `sluice bench overhead -h`.
-const benchOverheadHelp = `bench overhead [--streams 1,100,1000] [--deltas 64] [--pace 20ms] [--in-process] [--json FILE]
+const benchOverheadHelp = `bench overhead [--streams 1,100,1000] [--deltas 64] [--pace 20ms] [--repeat N] [--in-process] [--json FILE]
 
 Measures what sluice costs as a relay, the way published gateway benchmarks do: an upstream (the
 simulator, in this process) sends 64 deltas 20 ms apart, and in one run the same client measures,
@@ -350,7 +350,8 @@ func runBenchOverhead(ctx context.Context, a *App, args []string) error {
 	streams := fs.String("streams", "1,100,1000", "comma-separated concurrency levels")
 	deltas := fs.Int("deltas", 64, "content deltas per answer")
 	pace := fs.Duration("pace", 20*time.Millisecond, "time between deltas (and before the first)")
-	search := fs.Int("search", 3, "extra phases per target to bisect for the largest stall-free concurrency")
+	repeat := fs.Int("repeat", 1, "runs of every phase, taken in turns and pooled, to even out other load on the machine")
+	search := fs.Int("search", 3, "extra single runs per target to bisect for the largest stall-free concurrency")
 	inProcess := fs.Bool("in-process", false, "run sluice's server and the relay in this process instead of as processes")
 	binary := fs.String("binary", "", "sluice `binary` to measure (default: this one)")
 	jsonOut := fs.String("json", "", "write every phase as JSON to `file`")
@@ -377,13 +378,13 @@ func runBenchOverhead(ctx context.Context, a *App, args []string) error {
 		return usage(errors.New("--cpuprofile profiles this process: add --in-process"))
 	}
 
-	cfg := overhead.Config{Streams: levels, Deltas: *deltas, Pace: *pace, Search: *search, Log: a.Stderr}
+	if *repeat < 1 {
+		return usage(errors.New("--repeat must be 1 or more"))
+	}
+	cfg := overhead.Config{Streams: levels, Deltas: *deltas, Pace: *pace, Repeat: *repeat, Search: *search, Log: a.Stderr}
 	if *inProcess {
 		cfg.Targets = []overhead.Target{
-			overhead.InProcess("relay", func(up string) (http.Handler, error) {
-				u, err := url.Parse(up)
-				return overhead.Relay(u), err
-			}),
+			overhead.InProcess("relay", overhead.RelayHandler),
 			overhead.InProcess("sluice", overhead.SluiceHandler),
 		}
 	} else {
@@ -467,7 +468,9 @@ func processTargets(binary, dir string) []overhead.Target {
 			// sluice does its usual work, and no pipe to this process costs
 			// the client CPU. The working directory holds no .env.
 			cmd := exec.Command(binary, "serve", "--addr", "127.0.0.1:0", "--config", config, "--db", ":memory:")
-			cmd.Dir, cmd.Stderr = dir, logFile
+			// SLUICE_NO_PULL: the relayed model is configured, so serve
+			// must not download a default model at startup.
+			cmd.Dir, cmd.Stderr, cmd.Env = dir, logFile, append(os.Environ(), "SLUICE_NO_PULL=1")
 			return cmd, nil
 		}),
 	}
