@@ -62,7 +62,8 @@ func (s *Server) handleChatCompletions(w http.ResponseWriter, r *http.Request) {
 		case out.res.Err != nil:
 			s.writeAPIError(w, r, out.res.Err)
 		default:
-			b, err := openai.CompletionFromResult(&out.res, id, start.Unix())
+			res := sealResult(&out.res, provider, sealCallID)
+			b, err := openai.CompletionFromResult(&res, id, start.Unix())
 			if err != nil {
 				s.writeAPIError(w, r, &sluice.Error{Kind: sluice.KindServer, Status: http.StatusInternalServerError, Message: err.Error()})
 				break

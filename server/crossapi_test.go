@@ -200,3 +200,58 @@ func TestUsageEveryFrontendEveryUpstream(t *testing.T) {
 		}
 	}
 }
+
+// Non-streaming replies carry another provider's reasoning data sealed
+// too, so a client that does not stream keeps a tool loop valid.
+func TestToolLoopNonStreaming(t *testing.T) {
+	e := newProtocolEnv(t, sim.Config{Tokens: 4, ReasoningTokens: 5})
+	tools := []any{map[string]any{"type": "function", "function": map[string]any{"name": "shell", "parameters": map[string]any{"type": "object"}}}}
+	for _, up := range []string{"anthropic", "gemini", "responses"} {
+		t.Run("chat/"+up, func(t *testing.T) {
+			msgs := []any{map[string]any{"role": "user", "content": "go"}}
+			body := map[string]any{"model": up + "/reasoning+tools+signed", "max_tokens": 8000, "reasoning_effort": "low", "tools": tools, "messages": msgs}
+			resp := e.post(t, "/v1/chat/completions", body)
+			var got struct {
+				Choices []struct {
+					Message map[string]any `json:"message"`
+				} `json:"choices"`
+			}
+			if err := json.NewDecoder(resp.Body).Decode(&got); err != nil || len(got.Choices) == 0 {
+				t.Fatalf("turn 1: %d %v", resp.StatusCode, err)
+			}
+			msg := got.Choices[0].Message
+			calls, _ := msg["tool_calls"].([]any)
+			if len(calls) != 1 {
+				t.Fatalf("turn 1: %v", msg)
+			}
+			id, _ := calls[0].(map[string]any)["id"].(string)
+			if !strings.Contains(id, callSealSep) {
+				t.Fatalf("the call id %q carries no sealed data", id)
+			}
+			body["messages"] = append(msgs, msg, map[string]any{"role": "tool", "tool_call_id": id, "content": "ok"})
+			resp = e.post(t, "/v1/chat/completions", body)
+			if resp.StatusCode != 200 {
+				var b map[string]any
+				json.NewDecoder(resp.Body).Decode(&b)
+				t.Fatalf("turn 2: %d %v", resp.StatusCode, b)
+			}
+		})
+	}
+	for _, up := range []string{"gemini", "responses"} {
+		t.Run("messages/"+up, func(t *testing.T) {
+			resp := e.post(t, "/v1/messages", map[string]any{"model": up + "/reasoning", "max_tokens": 8000,
+				"thinking": map[string]any{"type": "enabled", "budget_tokens": 1024},
+				"messages": []any{map[string]any{"role": "user", "content": "go"}}})
+			var got struct {
+				Content []map[string]any `json:"content"`
+			}
+			if err := json.NewDecoder(resp.Body).Decode(&got); err != nil {
+				t.Fatal(err)
+			}
+			sig, _ := got.Content[0]["signature"].(string)
+			if got.Content[0]["type"] != "thinking" || !strings.HasPrefix(sig, sluice.SealPrefix) {
+				t.Fatalf("content %v", got.Content)
+			}
+		})
+	}
+}

@@ -64,7 +64,11 @@ func (s *Server) handleMessages(w http.ResponseWriter, r *http.Request) {
 		case out.res.Err != nil:
 			s.writeAPIError(w, r, out.res.Err)
 		default:
-			b, err := anthropic.MessageFromResult(&out.res, id)
+			res := out.res
+			if !native {
+				res = sealResult(&out.res, provider, sealSignature)
+			}
+			b, err := anthropic.MessageFromResult(&res, id)
 			if err != nil {
 				s.writeAPIError(w, r, &sluice.Error{Kind: sluice.KindServer, Status: http.StatusInternalServerError, Message: err.Error()})
 				break

@@ -1,6 +1,8 @@
 package server
 
 import (
+	"context"
+	"io"
 	"strings"
 
 	"github.com/sluicehq/sluice"
@@ -245,4 +247,67 @@ func (s *sealer) flush() []sluice.Event {
 	s.out = s.out[:0]
 	s.release()
 	return s.out
+}
+
+// sealResult returns res with its opaque data sealed as the frontend's
+// stream would have sealed it, for a non-streaming reply built from a
+// Result. A result without opaque data is returned as it is.
+func sealResult(res *sluice.Result, provider string, mode sealMode) sluice.Result {
+	has := false
+	for _, it := range res.Items {
+		has = has || len(it.Opaque) > 0
+	}
+	if !has {
+		return *res
+	}
+	s := newSealer(provider, mode)
+	var evs []sluice.Event
+	add := func(ev sluice.Event) {
+		for _, e := range s.apply(&ev) {
+			evs = append(evs, e)
+		}
+	}
+	for _, it := range res.Items {
+		add(sluice.Event{Type: sluice.EventItemStart, Item: it.Index, Choice: it.Choice, Kind: it.Kind, ID: it.ID, CallID: it.CallID, Name: it.Name})
+		switch it.Kind {
+		case sluice.ItemMessage:
+			add(sluice.Event{Type: sluice.EventText, Item: it.Index, Choice: it.Choice, Text: it.Text})
+			if it.Refusal != "" {
+				add(sluice.Event{Type: sluice.EventRefusal, Item: it.Index, Choice: it.Choice, Text: it.Refusal})
+			}
+		case sluice.ItemReasoning:
+			if it.Text != "" {
+				add(sluice.Event{Type: sluice.EventReasoning, Item: it.Index, Choice: it.Choice, Text: it.Text})
+			}
+			if it.Summary != "" {
+				add(sluice.Event{Type: sluice.EventReasoning, Item: it.Index, Choice: it.Choice, Text: it.Summary, Summary: true})
+			}
+		case sluice.ItemToolCall:
+			add(sluice.Event{Type: sluice.EventToolCall, Item: it.Index, Choice: it.Choice, Text: it.Text})
+		}
+		for _, o := range it.Opaque {
+			add(sluice.Event{Type: sluice.EventReasoningData, Item: it.Index, Choice: it.Choice, Opaque: o.Kind, Text: o.Data})
+		}
+		add(sluice.Event{Type: sluice.EventItemDone, Item: it.Index, Choice: it.Choice, Kind: it.Kind})
+	}
+	evs = append(evs, s.flush()...)
+	st := sluice.NewStream(context.Background(), sluice.StreamConfig{Provider: res.Provider, Model: res.Model, Decoder: &eventList{evs: evs}})
+	for range st.Events() {
+	}
+	out := st.Result()
+	out.ID, out.Usage, out.Finish, out.RawFinish, out.Metrics = res.ID, res.Usage, res.Finish, res.RawFinish, res.Metrics
+	out.Partial, out.Err = res.Partial, res.Err
+	return out
+}
+
+// eventList is a sluice.Decoder over events in memory.
+type eventList struct{ evs []sluice.Event }
+
+func (d *eventList) Next() (sluice.Event, error) {
+	if len(d.evs) == 0 {
+		return sluice.Event{}, io.EOF
+	}
+	ev := d.evs[0]
+	d.evs = d.evs[1:]
+	return ev, nil
 }
