@@ -8,6 +8,10 @@
 //	POST /stream                the same with a JSON body
 //	POST /v1/chat/completions   the OpenAI Chat Completions API
 //	POST /v1/messages           the Anthropic Messages API
+//	POST /v1/responses          the OpenAI Responses API (Codex, the Agents SDK)
+//	GET  /v1/responses          its WebSocket mode (response.create frames)
+//	POST /v1/messages/count_tokens  Anthropic's token count
+//	POST /v1/responses/input_tokens OpenAI's token count
 //	GET  /v1/models             configured models (OpenAI or Anthropic list shape)
 //	GET  /v1/logs?limit=N       recent responses from the request log
 //	GET  /metrics               Prometheus metrics of this server only
@@ -19,6 +23,13 @@
 // exactly one writer per response. A client that goes away cancels the
 // upstream request at once; a stream that fails or is cut off ends with the
 // protocol's own terminal error, never a clean end marker.
+//
+// Any frontend serves any provider. Reasoning a client cannot send back in
+// its own API's fields for another provider (an Anthropic signature through
+// the Responses API, a Gemini thought signature through Anthropic's) is
+// sealed into a field it does echo (seal.go), and goes back to the provider
+// that issued it only. Usage is converted into each API's own fields;
+// the upstream's rate-limit headers are passed on.
 //
 // Secrets (API keys) handed to [Config.Secrets] are scrubbed from every
 // message the server writes: error replies, log lines and the request log.
