@@ -50,9 +50,10 @@ type serveSettings struct {
 
 func runServe(ctx context.Context, a *App, args []string) error {
 	fs := a.flagSet("serve", "serve [--addr 127.0.0.1:8080] [--config sluice.yaml] [flags]\n\n"+
-		"Serves the web page, GET/POST /stream, the OpenAI-compatible POST /v1/chat/completions,\n"+
-		"the Anthropic-compatible POST /v1/messages, GET /v1/models, GET /v1/logs, /metrics and\n"+
-		"/healthz. Providers come from the environment (OPENAI_API_KEY, ANTHROPIC_API_KEY, …, also\n"+
+		"Serves the web page, GET/POST /stream, the OpenAI-compatible POST /v1/chat/completions\n"+
+		"and POST /v1/responses (with its WebSocket mode), the Anthropic-compatible POST\n"+
+		"/v1/messages, the count_tokens and input_tokens endpoints, GET /v1/models, GET /v1/logs,\n"+
+		"/metrics and /healthz. Providers come from the environment (OPENAI_API_KEY, ANTHROPIC_API_KEY, …, also\n"+
 		"read from .env) and the config file. With no keys and no default_model, the default is a\n"+
 		"local model: one in the models folder, else the default small model, downloaded first\n"+
 		"(--no-pull or SLUICE_NO_PULL=1 turns that off); failing that, the simulator answers.")
