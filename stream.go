@@ -308,18 +308,19 @@ func (s *Stream) Result() Result {
 		s.fail(context.Canceled)
 	}
 	r := s.acc.result()
-	tokens, estimated := r.Usage.Output.N, false
+	counted := int64(s.meter.n)
+	if s.counter != nil {
+		counted = int64(s.counts)
+	}
+	// The provider's count wins when it is final. A stream cut short never
+	// got the final one, and an early report (Anthropic's message_start says
+	// output_tokens: 1) must not hide what was streamed after it.
+	if s.meter.n > 0 && (!r.Usage.Output.Known() || (r.Partial && counted > r.Usage.Output.N)) {
+		r.Usage.Output = EstimatedCount(counted)
+	}
+	tokens, estimated := r.Usage.Output.N, r.Usage.Output.Source == Estimated
 	if !r.Usage.Output.Known() {
-		estimated = true
-		tokens = int64(s.meter.n)
-		if s.counter != nil {
-			tokens = int64(s.counts)
-		}
-		if s.meter.n > 0 {
-			r.Usage.Output = EstimatedCount(tokens)
-		}
-	} else {
-		estimated = r.Usage.Output.Source == Estimated
+		tokens, estimated = counted, true
 	}
 	r.Metrics = s.meter.metrics(tokens, estimated)
 	return r

@@ -381,3 +381,23 @@ func TestStreamStopAfterBudget(t *testing.T) {
 		})
 	}
 }
+
+// An early usage report (Anthropic's message_start) is not final: when the
+// stream is cut short, the streamed tokens count.
+func TestStreamPartialUsageIsNotUnderReported(t *testing.T) {
+	evs := []sluice.Event{
+		{Type: sluice.EventStart},
+		{Type: sluice.EventUsage, Usage: &sluice.Usage{Input: sluice.ReportedCount(9), Output: sluice.ReportedCount(1)}},
+		{Type: sluice.EventItemStart, Kind: sluice.ItemMessage},
+		{Type: sluice.EventText, Text: "one"},
+		{Type: sluice.EventText, Text: " two"},
+		{Type: sluice.EventText, Text: " three"},
+	}
+	s := newStream(&script{events: evs, end: &sluice.Error{Kind: sluice.KindOverloaded}}, nil, nil)
+	for range s.Events() {
+	}
+	res := s.Result()
+	if res.Usage.Output != sluice.EstimatedCount(3) || res.Usage.Input != sluice.ReportedCount(9) || res.Metrics.OutputTokens != 3 || !res.Metrics.TokensEstimated {
+		t.Fatalf("usage %+v metrics tokens %d", res.Usage, res.Metrics.OutputTokens)
+	}
+}
