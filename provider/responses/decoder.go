@@ -121,13 +121,20 @@ func (d *Decoder) push(ev sluice.Event) { d.queue = append(d.queue, ev) }
 
 // frame decodes one SSE event into queued sluice events.
 func (d *Decoder) frame(name string, data []byte) error {
-	var head struct {
-		Type string `json:"type"`
+	// One pass for the events sluice knows; an unknown event whose fields
+	// do not fit wireEvent is read again for its type alone.
+	var w wireEvent
+	werr := json.Unmarshal(data, &w)
+	typ := w.Type
+	if werr != nil {
+		var head struct {
+			Type string `json:"type"`
+		}
+		if err := json.Unmarshal(data, &head); err != nil {
+			return protocolError("an event that is not a JSON object", data)
+		}
+		typ = head.Type
 	}
-	if err := json.Unmarshal(data, &head); err != nil {
-		return protocolError("an event that is not a JSON object", data)
-	}
-	typ := head.Type
 	if typ == "" {
 		typ = name
 	}
@@ -135,9 +142,8 @@ func (d *Decoder) frame(name string, data []byte) error {
 		d.push(sluice.Event{Type: sluice.EventPassthrough, Name: typ, Raw: data, Extra: d.extra})
 		return nil
 	}
-	var w wireEvent
-	if err := json.Unmarshal(data, &w); err != nil {
-		return protocolError(fmt.Sprintf("a %s event that does not parse (%v)", typ, err), data)
+	if werr != nil {
+		return protocolError(fmt.Sprintf("a %s event that does not parse (%v)", typ, werr), data)
 	}
 	switch typ {
 	case "response.created":
@@ -166,15 +172,11 @@ func (d *Decoder) frame(name string, data []byte) error {
 		d.itemDone(*w.OutputIndex, w.Item, data)
 	case "response.output_text.delta", "response.refusal.delta", "response.reasoning_summary_text.delta",
 		"response.reasoning_text.delta", "response.function_call_arguments.delta", "response.custom_tool_call_input.delta":
-		var delta string
-		if err := json.Unmarshal(w.Delta, &delta); err != nil {
-			return protocolError(typ+" whose delta is not a string", data)
-		}
 		i, err := d.item(w.OutputIndex, data)
 		if err != nil {
 			return err
 		}
-		d.delta(i, typ, delta, data)
+		d.delta(i, typ, w.Delta, data)
 	case "response.reasoning_summary_part.added":
 		i, err := d.item(w.OutputIndex, data)
 		if err != nil {

@@ -11,16 +11,16 @@ import (
 
 // wireEvent is one streamed event. Only the fields of its type are set.
 type wireEvent struct {
-	Type         string          `json:"type"`
-	OutputIndex  *int            `json:"output_index"`
-	ItemID       string          `json:"item_id"`
-	SummaryIndex int             `json:"summary_index"`
-	Delta        json.RawMessage `json:"delta"`
-	Text         string          `json:"text"`
-	Arguments    string          `json:"arguments"`
-	Input        string          `json:"input"`
-	Item         *wireItem       `json:"item"`
-	Response     *wireResponse   `json:"response"`
+	Type         string        `json:"type"`
+	OutputIndex  *int          `json:"output_index"`
+	ItemID       string        `json:"item_id"`
+	SummaryIndex int           `json:"summary_index"`
+	Delta        string        `json:"delta"`
+	Text         string        `json:"text"`
+	Arguments    string        `json:"arguments"`
+	Input        string        `json:"input"`
+	Item         *wireItem     `json:"item"`
+	Response     *wireResponse `json:"response"`
 	// The flat error event's fields; the nested shape uses Error.
 	Code    json.RawMessage `json:"code"`
 	Message string          `json:"message"`
