@@ -6,10 +6,10 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"testing"
 
-	"github.com/sluicehq/sluice"
 	"github.com/sluicehq/sluice/gateway"
 	"github.com/sluicehq/sluice/provider/anthropic"
 	"github.com/sluicehq/sluice/provider/gemini"
@@ -148,6 +148,9 @@ func TestResponsesGrammar(t *testing.T) {
 						t.Errorf("call %v", got.Calls[0])
 					}
 				}
+				if up == "responses" && strings.Contains(tt.model, "unknown_event") && !slices.Contains(got.Types, "response.future_event") {
+					t.Errorf("the unknown event of a Responses upstream did not pass through: %v", got.Types)
+				}
 				if tt.status == "completed" && tt.calls == 0 && got.Text == "" {
 					t.Errorf("no text")
 				}
@@ -212,5 +215,3 @@ func TestResponsesNonStreaming(t *testing.T) {
 		})
 	}
 }
-
-var _ = sluice.RoleUser
