@@ -136,6 +136,11 @@ func (rr *responsesRequest) encoderOptions(id string, start time.Time) responses
 // remember keeps a finished conversation for previous_response_id.
 func (s *Server) remember(id string, rr *responsesRequest, res *sluice.Result) {
 	msgs := make([]sluice.Message, 0, len(rr.req.Messages)+1)
-	msgs = append(append(msgs, rr.req.Messages...), res.Message())
+	msgs = append(msgs, rr.req.Messages...)
+	// A warm-up (or an empty answer) adds no turn: providers refuse an
+	// empty assistant message.
+	if m := res.Message(); len(m.Content) > 0 {
+		msgs = append(msgs, m)
+	}
 	s.conversations.put(id, conversation{system: rr.req.System, messages: msgs})
 }
