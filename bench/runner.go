@@ -113,6 +113,9 @@ func (r *runner) tokenizer() {
 		return
 	}
 	enc, exact := tokens.ForModel(r.t.Model)
+	// Load the vocabulary now (tens of milliseconds), not inside the first
+	// request's stream, where it would show as one long gap.
+	enc.Count("warm up")
 	r.enc, r.source = enc, "tokenizer:"+enc.Name()
 	if !exact {
 		r.source += "~"

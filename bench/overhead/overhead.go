@@ -35,9 +35,9 @@ type Config struct {
 	// on the machine does not land on one target alone; their streams are
 	// pooled. 0 means 1.
 	Repeat int
-	// Search is the number of extra single runs per target spent bisecting
-	// for the largest stall-free concurrency between the levels; 0 spends
-	// none.
+	// Search is the number of bisection probes per target (each Repeat
+	// runs) spent looking for the largest stall-free concurrency between
+	// the levels; 0 spends none.
 	Search int
 	// Log, if not nil, gets one line per phase as it ends.
 	Log io.Writer
@@ -195,48 +195,56 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 			res.derive(i)
 		}
 	}
-	for _, t := range all {
-		if err := res.search(ctx, &cfg, t, base, levels); err != nil {
-			return res, err
-		}
-	}
-	return res, nil
+	return res, res.search(ctx, &cfg, all, base, levels)
 }
 
-// search finds t's largest stall-free concurrency: the largest level
-// without stalls, refined by bisection towards the first level with them.
-func (r *Result) search(ctx context.Context, cfg *Config, t Target, base string, levels []int) error {
-	ok, bad := 0, 0
-	for _, n := range levels {
-		if p := r.Phase(t.Name, n); p != nil && p.Stalls == 0 && p.Errors == 0 {
-			ok = n
-		} else {
-			bad = n
-			break
+// search finds each target's largest stall-free concurrency: the largest
+// level at which no run stalled, refined by bisection towards the first
+// level with stalls. The targets take their probes in turns, each probe
+// cfg.Repeat runs, and a probe is stall-free only if all its runs are.
+func (r *Result) search(ctx context.Context, cfg *Config, all []Target, base string, levels []int) error {
+	ok, bad := map[string]int{}, map[string]int{}
+	for _, t := range all {
+		for _, n := range levels {
+			if p := r.Phase(t.Name, n); p != nil && p.Stalls == 0 && p.Errors == 0 {
+				ok[t.Name] = n
+			} else {
+				bad[t.Name] = n
+				break
+			}
 		}
 	}
 	for range cfg.Search {
-		if bad == 0 || bad-ok <= max(1, ok/10) {
-			break
-		}
-		mid := ok + (bad-ok)/2
-		ru, err := measure(ctx, cfg, t, base, mid)
-		if err != nil {
-			return fmt.Errorf("%s at %d streams: %w", t.Name, mid, err)
-		}
-		ph := newPhase(t.Name, mid, []run{ru}, cfg)
-		if cfg.Log != nil {
-			logPhase(cfg.Log, &ph, 0, 0)
-		}
-		if ph.Stalls == 0 && ph.Errors == 0 {
-			ok = mid
-		} else {
-			bad = mid
+		for _, t := range all {
+			lo, hi := ok[t.Name], bad[t.Name]
+			if hi == 0 || hi-lo <= max(1, lo/10) {
+				continue
+			}
+			mid := lo + (hi-lo)/2
+			var runs []run
+			for range cfg.Repeat {
+				ru, err := measure(ctx, cfg, t, base, mid)
+				if err != nil {
+					return fmt.Errorf("%s at %d streams: %w", t.Name, mid, err)
+				}
+				runs = append(runs, ru)
+			}
+			ph := newPhase(t.Name, mid, runs, cfg)
+			if cfg.Log != nil {
+				logPhase(cfg.Log, &ph, 0, 0)
+			}
+			if ph.Stalls == 0 && ph.Errors == 0 {
+				ok[t.Name] = mid
+			} else {
+				bad[t.Name] = mid
+			}
 		}
 	}
-	r.StallFree[t.Name] = ok
-	if bad > 0 {
-		r.StallAt[t.Name] = bad
+	for _, t := range all {
+		r.StallFree[t.Name] = ok[t.Name]
+		if bad[t.Name] > 0 {
+			r.StallAt[t.Name] = bad[t.Name]
+		}
 	}
 	return nil
 }

@@ -34,7 +34,15 @@ type row struct {
 	// direct is true when the direct target has a value of its own.
 	direct bool
 	format string
+	// floor is the value below which a reading is noise on a shared
+	// machine, and ratios of such readings mean nothing.
+	floor float64
 }
+
+// noiseFloor is the added latency, in ms, below which two readings are not
+// told apart: a tenth of a millisecond, about what one context switch and a
+// timer's lateness cost on a shared 2-core machine.
+const noiseFloor = 0.1
 
 func rows(stall string) []row {
 	f := func(v float64) (float64, bool) { return v, true }
@@ -45,14 +53,14 @@ func rows(stall string) []row {
 		return *v * scale, true
 	}
 	return []row{
-		{"TTFT p50 (ms)", func(p *Phase) (float64, bool) { return f(p.TTFT.P50) }, true, "%.3f"},
-		{"added TTFT p50 (ms)", func(p *Phase) (float64, bool) { return f(p.AddedTTFTP50) }, false, "%.3f"},
-		{"added TTFT p99 (ms)", func(p *Phase) (float64, bool) { return f(p.AddedTTFTP99) }, false, "%.3f"},
-		{"added gap p50 (ms)", func(p *Phase) (float64, bool) { return f(p.AddedGapP50) }, false, "%.3f"},
-		{"added gap p99 (ms)", func(p *Phase) (float64, bool) { return f(p.AddedGapP99) }, false, "%.3f"},
-		{"stalls (gap > " + stall + ")", func(p *Phase) (float64, bool) { return f(float64(p.Stalls)) }, true, "%.0f"},
-		{"CPU per event (µs)", func(p *Phase) (float64, bool) { return ptr(p.CPUPerEvent, 1) }, false, "%.2f"},
-		{"memory per stream (KB)", func(p *Phase) (float64, bool) { return ptr(p.MemoryPerStream, 1.0/1024) }, false, "%.1f"},
+		{"TTFT p50 (ms)", func(p *Phase) (float64, bool) { return f(p.TTFT.P50) }, true, "%.3f", 0},
+		{"added TTFT p50 (ms)", func(p *Phase) (float64, bool) { return f(p.AddedTTFTP50) }, false, "%.3f", noiseFloor},
+		{"added TTFT p99 (ms)", func(p *Phase) (float64, bool) { return f(p.AddedTTFTP99) }, false, "%.3f", noiseFloor},
+		{"added gap p50 (ms)", func(p *Phase) (float64, bool) { return f(p.AddedGapP50) }, false, "%.3f", noiseFloor},
+		{"added gap p99 (ms)", func(p *Phase) (float64, bool) { return f(p.AddedGapP99) }, false, "%.3f", noiseFloor},
+		{"stalls (gap > " + stall + ")", func(p *Phase) (float64, bool) { return f(float64(p.Stalls)) }, true, "%.0f", 0},
+		{"CPU per event (µs)", func(p *Phase) (float64, bool) { return ptr(p.CPUPerEvent, 1) }, false, "%.2f", 0},
+		{"memory per stream (KB)", func(p *Phase) (float64, bool) { return ptr(p.MemoryPerStream, 1.0/1024) }, false, "%.1f", 0},
 	}
 }
 
@@ -103,7 +111,7 @@ func WriteTable(w io.Writer, r *Result) error {
 	for _, t := range r.Targets {
 		fmt.Fprintf(&b, " %10s", stallFree(r, t))
 	}
-	b.WriteString("\n")
+	b.WriteString("\n\nAdded latencies below 0.1 ms are noise on a shared machine: ≈ marks two of them.\n")
 	_, err := io.WriteString(w, b.String())
 	return err
 }
@@ -141,6 +149,12 @@ func ratio(p, ref *Phase, rw row) string {
 		return "n/a"
 	case d == 0 && v == 0:
 		return "="
+	case rw.floor > 0 && d < rw.floor && v < rw.floor:
+		return "≈ (<0.1ms)"
+	case rw.floor > 0 && d < rw.floor:
+		// The reference is within the noise: the ratio is at least the
+		// value over the floor.
+		return fmt.Sprintf(">%.1f×", v/rw.floor)
 	case d <= 0:
 		return "n/a"
 	case v <= 0:
