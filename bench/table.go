@@ -6,7 +6,6 @@ import (
 	"maps"
 	"slices"
 	"strings"
-	"time"
 )
 
 // ANSI styles for the best model's rows on a terminal.
@@ -147,15 +146,4 @@ func orDash(s string) string {
 		return "-"
 	}
 	return s
-}
-
-// fmtDuration prints a duration rounded for a person.
-func fmtDuration(d time.Duration) string {
-	switch {
-	case d >= time.Second:
-		return d.Round(10 * time.Millisecond).String()
-	case d >= time.Millisecond:
-		return d.Round(10 * time.Microsecond).String()
-	}
-	return d.String()
 }
