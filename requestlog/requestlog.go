@@ -1,11 +1,17 @@
 // Package requestlog stores every response sluice serves (finished or
 // partial) in an embedded SQLite database, through the pure-Go
 // modernc.org/sqlite driver, so no cgo and no database server are needed.
+// It also keeps the Responses API conversations a later request may continue
+// with previous_response_id ([Conversation]).
 //
-// Writing never blocks a stream: [Store.Record] only queues the entry, and one
-// goroutine inserts queued entries in the order they came. When the queue is
-// full the entry is dropped and counted ([Store.Dropped]) rather than slowing
-// the stream that produced it. [Store.Close] drains the queue.
+// Writing never blocks a stream: [Store.Record] and [Store.SaveConversation]
+// only queue what they are given, and one goroutine writes queued items in
+// the order they came. When the queue is full the item is dropped and counted
+// ([Store.Dropped]) rather than slowing the stream that produced it.
+// [Store.Close] drains the queue.
+//
+// [Open] upgrades a database written by an older sluice in place (see
+// schema.go); one written by a newer sluice is refused.
 package requestlog
 
 import (
@@ -74,34 +80,20 @@ type Store struct {
 
 	mu     sync.RWMutex // guards closed against Record racing Close
 	closed bool
+
+	// pending holds the conversations queued and not yet written, by
+	// response id, so that [Store.Conversation] sees them.
+	pendingMu sync.Mutex
+	pending   map[string]*Conversation
 }
 
-// item is one queued entry, or a marker whose channel the writer closes
-// when it reaches it.
+// item is one queued entry or conversation, or a marker whose channel the
+// writer closes when it reaches it.
 type item struct {
 	e    Entry
+	conv *Conversation
 	sync chan struct{}
 }
-
-const schema = `
-CREATE TABLE IF NOT EXISTS requests (
-	seq        INTEGER PRIMARY KEY AUTOINCREMENT,
-	id         TEXT NOT NULL,
-	time       TEXT NOT NULL,
-	api        TEXT NOT NULL,
-	model      TEXT NOT NULL,
-	system     TEXT NOT NULL,
-	prompt     TEXT NOT NULL,
-	text       TEXT NOT NULL,
-	finish     TEXT NOT NULL,
-	usage      TEXT NOT NULL,
-	metrics    TEXT NOT NULL,
-	partial    INTEGER NOT NULL,
-	error_kind TEXT NOT NULL,
-	error      TEXT NOT NULL
-);
-CREATE INDEX IF NOT EXISTS requests_id ON requests(id);
-`
 
 // Open opens (creating if needed) the database at path, or an in-memory one
 // for [Memory], and starts its writer. The directory of path is created.
@@ -123,15 +115,16 @@ func Open(path string, opts Options) (*Store, error) {
 	// Each connection to ":memory:" is its own database, and one writer is
 	// all SQLite allows anyway: one connection serves both.
 	db.SetMaxOpenConns(1)
-	if _, err := db.Exec(schema); err != nil {
+	if err := migrate(db); err != nil {
 		db.Close()
-		return nil, fmt.Errorf("requestlog: create tables in %s: %w", path, err)
+		return nil, fmt.Errorf("requestlog: %s: %w", path, err)
 	}
 	n := opts.Queue
 	if n <= 0 {
 		n = 1024
 	}
-	s := &Store{db: db, queue: make(chan item, n), done: make(chan struct{}), onError: opts.OnError}
+	s := &Store{db: db, queue: make(chan item, n), done: make(chan struct{}), onError: opts.OnError,
+		pending: map[string]*Conversation{}}
 	go s.write()
 	return s, nil
 }
@@ -152,7 +145,8 @@ func (s *Store) Record(e Entry) {
 	}
 }
 
-// Dropped returns how many entries were dropped because the queue was full.
+// Dropped returns how many entries and conversations were dropped because
+// the queue was full.
 func (s *Store) Dropped() int64 { return s.dropped.Load() }
 
 func (s *Store) write() {
@@ -160,6 +154,20 @@ func (s *Store) write() {
 	for it := range s.queue {
 		if it.sync != nil {
 			close(it.sync)
+			continue
+		}
+		if it.conv != nil {
+			err := s.insertConversation(it.conv)
+			// Written or failed, it leaves the pending set only now, so a
+			// lookup finds it in one place or the other.
+			s.pendingMu.Lock()
+			if s.pending[it.conv.ResponseID] == it.conv {
+				delete(s.pending, it.conv.ResponseID)
+			}
+			s.pendingMu.Unlock()
+			if err != nil && s.onError != nil {
+				s.onError(err)
+			}
 			continue
 		}
 		if err := s.insert(it.e); err != nil && s.onError != nil {
