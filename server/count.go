@@ -77,7 +77,7 @@ func (s *Server) handleInputTokens(w http.ResponseWriter, r *http.Request) {
 		s.writeAPIError(w, r, berr)
 		return
 	}
-	rr, err := s.parseResponsesRequest(body)
+	rr, err := s.parseResponsesRequest(r.Context(), body, nil)
 	if err != nil {
 		s.writeAPIError(w, r, asParseError(err))
 		return

@@ -31,6 +31,12 @@
 // that issued it only. Usage is converted into each API's own fields;
 // the upstream's rate-limit headers are passed on.
 //
+// A Responses request may continue an earlier response with
+// previous_response_id. Conversations are kept in the request log, so they
+// survive a restart, behind a cache of the latest ones; a request with
+// store: false is kept only by the WebSocket connection that made it
+// (conversations.go).
+//
 // Secrets (API keys) handed to [Config.Secrets] are scrubbed from every
 // message the server writes: error replies, log lines and the request log.
 package server

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"net/http"
 	"time"
 
@@ -11,7 +12,7 @@ import (
 // handleResponses serves POST /v1/responses, OpenAI's Responses API, for a
 // model of any provider, the protocol of the Codex CLI and the Agents SDK:
 // parse (previous_response_id resolved from the conversations this server
-// answered), stream from the model's provider, and write the events with
+// answered, see conversations.go), stream from the model's provider, and write the events with
 // the responses package's Encoder, whose grammar every client checks. A
 // failure after the headers is written as response.failed with the output
 // so far; without "stream": true the reply is one response object.
@@ -25,7 +26,7 @@ func (s *Server) handleResponses(w http.ResponseWriter, r *http.Request) {
 		s.rejectParse(w, r, id, api, berr, start)
 		return
 	}
-	rr, err := s.parseResponsesRequest(body)
+	rr, err := s.parseResponsesRequest(r.Context(), body, nil)
 	if err != nil {
 		s.rejectParse(w, r, id, api, err, start)
 		return
@@ -54,8 +55,10 @@ func (s *Server) handleResponses(w http.ResponseWriter, r *http.Request) {
 				s.writeAPIError(w, r, &sluice.Error{Kind: sluice.KindServer, Status: http.StatusInternalServerError, Message: err.Error()})
 				break
 			}
+			// Before the reply, which the client may follow at once with
+			// a request that continues it.
+			s.remember(id, rr, &out.res, nil)
 			writeBody(w, b)
-			s.remember(id, rr, &out.res)
 		}
 		s.finish(c, out)
 		return
@@ -64,12 +67,22 @@ func (s *Server) handleResponses(w http.ResponseWriter, r *http.Request) {
 	w.WriteHeader(http.StatusOK)
 	enc := responses.NewEncoder(w, opts)
 	fe := &protoFrontend{enc: enc, heartbeat: func() error { return enc.Comment("keep-alive") }}
-	rl := &relay{enc: fe, heartbeat: s.heartbeat, scrub: s.scrub}
-	out := rl.run(ctx, st)
-	if out.res.Err == nil && !out.clientGone {
-		s.remember(id, rr, &out.res)
-	}
-	s.finish(c, out)
+	rl := &relay{enc: &rememberingFrontend{frontend: fe, remember: func(res *sluice.Result) { s.remember(id, rr, res, nil) }},
+		heartbeat: s.heartbeat, scrub: s.scrub}
+	s.finish(c, rl.run(ctx, st))
+}
+
+// rememberingFrontend keeps a response that ended cleanly for
+// previous_response_id before its terminal event is written: a client
+// that continues it as soon as it reads response.completed finds it.
+type rememberingFrontend struct {
+	frontend
+	remember func(*sluice.Result)
+}
+
+func (f *rememberingFrontend) Finish(res *sluice.Result, seq uint64) error {
+	f.remember(res)
+	return f.frontend.Finish(res, seq)
 }
 
 // responsesRequest is a parsed /v1/responses request, with what routing
@@ -77,34 +90,27 @@ func (s *Server) handleResponses(w http.ResponseWriter, r *http.Request) {
 type responsesRequest struct {
 	req  *sluice.Request
 	info *responses.RequestInfo
-	// prior is the number of messages taken from previous_response_id.
-	prior int
+	// prior is the number of messages taken from previous_response_id;
+	// priorLogged is true when they came from the request log (or are on
+	// their way to it), so this turn may be stored as only what follows.
+	prior       int
+	priorLogged bool
 	// provider and native are set once the route is known: the provider's
 	// name and whether it speaks this protocol.
 	provider string
 	native   bool
 }
 
-// parseResponsesRequest parses a body and resolves previous_response_id.
-func (s *Server) parseResponsesRequest(body []byte) (*responsesRequest, error) {
+// parseResponsesRequest parses a body and resolves previous_response_id;
+// local is the WebSocket connection's latest response, nil over HTTP.
+func (s *Server) parseResponsesRequest(ctx context.Context, body []byte, local *wsLatest) (*responsesRequest, error) {
 	req, info, err := responses.ParseRequest(body)
 	if err != nil {
 		return nil, err
 	}
 	rr := &responsesRequest{req: req, info: info}
-	if pid := info.PreviousResponseID; pid != "" {
-		conv, ok := s.conversations.get(pid)
-		if !ok {
-			return nil, &sluice.Error{Kind: sluice.KindNotFound, Status: http.StatusNotFound, Code: "previous_response_not_found",
-				Message: "Previous response with id '" + pid + "' not found.",
-				Hint:    "sluice keeps the latest conversations in memory only; send the whole input instead"}
-		}
-		msgs := make([]sluice.Message, 0, len(conv.messages)+len(req.Messages))
-		msgs = append(append(msgs, conv.messages...), req.Messages...)
-		req.Messages, rr.prior = msgs, len(conv.messages)
-		if req.System == "" {
-			req.System = conv.system
-		}
+	if err := s.resolvePrevious(ctx, rr, local); err != nil {
+		return nil, err
 	}
 	return rr, nil
 }
@@ -131,16 +137,4 @@ func (rr *responsesRequest) ar(id string) *apiRequest {
 func (rr *responsesRequest) encoderOptions(id string, start time.Time) responses.EncoderOptions {
 	return responses.EncoderOptions{ID: id, Model: rr.req.Model, CreatedAt: start.Unix(), Provider: rr.provider,
 		Native: rr.native, CustomTools: rr.info.CustomTools, Echo: rr.info.Echo}
-}
-
-// remember keeps a finished conversation for previous_response_id.
-func (s *Server) remember(id string, rr *responsesRequest, res *sluice.Result) {
-	msgs := make([]sluice.Message, 0, len(rr.req.Messages)+1)
-	msgs = append(msgs, rr.req.Messages...)
-	// A warm-up (or an empty answer) adds no turn: providers refuse an
-	// empty assistant message.
-	if m := res.Message(); len(m.Content) > 0 {
-		msgs = append(msgs, m)
-	}
-	s.conversations.put(id, conversation{system: rr.req.System, messages: msgs})
 }

@@ -33,6 +33,20 @@ var upstreams = []string{"chat", "anthropic", "ollama", "gemini", "responses"}
 
 func newProtocolEnv(t *testing.T, cfg sim.Config) *protocolEnv {
 	t.Helper()
+	reg, sm := newProtocolRegistry(t, cfg)
+	srv, err := New(Config{Router: reg, Heartbeat: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	hs := httptest.NewServer(srv)
+	t.Cleanup(hs.Close)
+	return &protocolEnv{url: hs.URL, srv: srv, sim: sm}
+}
+
+// newProtocolRegistry starts a simulator and returns the providers of a
+// protocolEnv over it.
+func newProtocolRegistry(t *testing.T, cfg sim.Config) (*gateway.Registry, *sim.Server) {
+	t.Helper()
 	sm := sim.New(cfg)
 	up := httptest.NewServer(sm)
 	t.Cleanup(up.Close)
@@ -43,13 +57,7 @@ func newProtocolEnv(t *testing.T, cfg sim.Config) *protocolEnv {
 	reg.Add("ollama", ollama.New(ollama.Config{Name: "ollama", BaseURL: up.URL, HTTPClient: c}))
 	reg.Add("gemini", gemini.New(gemini.Config{Name: "gemini", BaseURL: up.URL + "/v1beta", APIKey: "k", HTTPClient: c}))
 	reg.Add("responses", responses.New(responses.Config{Name: "responses", BaseURL: up.URL + "/v1", APIKey: "k", HTTPClient: c}))
-	srv, err := New(Config{Router: reg, Heartbeat: -1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	hs := httptest.NewServer(srv)
-	t.Cleanup(hs.Close)
-	return &protocolEnv{url: hs.URL, srv: srv, sim: sm}
+	return reg, sm
 }
 
 // post sends a JSON body to path and returns the reply.

@@ -71,6 +71,9 @@ func (s *Server) handleResponsesWS(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 	}()
+	// The connection's latest response, which the next request may
+	// continue even when it was not stored (store: false).
+	var latest wsLatest
 	for data := range frames {
 		var head struct {
 			Type     string `json:"type"`
@@ -79,7 +82,7 @@ func (s *Server) handleResponsesWS(w http.ResponseWriter, r *http.Request) {
 		if json.Unmarshal(data, &head) != nil || head.Type != "response.create" {
 			continue
 		}
-		if !s.serveWSResponse(ctx, r, conn, data, head.Generate != nil && !*head.Generate) {
+		if !s.serveWSResponse(ctx, r, conn, data, head.Generate != nil && !*head.Generate, &latest) {
 			return
 		}
 	}
@@ -92,15 +95,15 @@ func isWebSocketUpgrade(r *http.Request) bool {
 }
 
 // serveWSResponse answers one response.create frame, and reports whether
-// the connection can go on.
-func (s *Server) serveWSResponse(ctx context.Context, r *http.Request, conn *websocket.Conn, data []byte, warmup bool) bool {
+// the connection can go on. latest is the connection's latest response.
+func (s *Server) serveWSResponse(ctx context.Context, r *http.Request, conn *websocket.Conn, data []byte, warmup bool, latest *wsLatest) bool {
 	start := time.Now()
 	id := newID("resp_")
 	// Logged and counted apart from POST /v1/responses, so an operator
 	// sees which clients use the WebSocket mode.
 	const api = "responses.ws"
 	out := &wsWriter{ctx: ctx, conn: conn}
-	rr, err := s.parseResponsesRequest(data)
+	rr, err := s.parseResponsesRequest(ctx, data, latest)
 	if err != nil {
 		e := asParseError(err)
 		s.logRejected(id, api, "", httpStatus(e), s.scrub(e), start)
@@ -117,7 +120,7 @@ func (s *Server) serveWSResponse(ctx context.Context, r *http.Request, conn *web
 		if enc.Flush() != nil {
 			return false
 		}
-		s.remember(id, rr, &sluice.Result{})
+		s.remember(id, rr, &sluice.Result{}, latest)
 		return true
 	}
 	ar := rr.ar(id)
@@ -156,11 +159,9 @@ func (s *Server) serveWSResponse(ctx context.Context, r *http.Request, conn *web
 	defer s.metrics.streamEnded()
 	enc := responses.NewEncoder(out, rr.encoderOptions(id, start))
 	fe := &protoFrontend{enc: enc, heartbeat: func() error { return nil }}
-	rl := &relay{enc: fe, heartbeat: -1, scrub: s.scrub}
+	rl := &relay{enc: &rememberingFrontend{frontend: fe, remember: func(res *sluice.Result) { s.remember(id, rr, res, latest) }},
+		heartbeat: -1, scrub: s.scrub}
 	res := rl.run(rctx, st)
-	if res.res.Err == nil && !res.clientGone {
-		s.remember(id, rr, &res.res)
-	}
 	s.finish(c, res)
 	return !res.clientGone && out.err == nil
 }

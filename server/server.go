@@ -82,11 +82,13 @@ type Server struct {
 	reqlog       *requestlog.Store
 	log          *slog.Logger
 	redact       *strings.Replacer
-	metrics      *metrics
-	models       modelCache
-	mux          *http.ServeMux
-	// conversations are the latest Responses conversations, for
-	// previous_response_id.
+	// hasSecrets is true when redact has anything to replace.
+	hasSecrets bool
+	metrics    *metrics
+	models     modelCache
+	mux        *http.ServeMux
+	// conversations are the Responses conversations, for
+	// previous_response_id: a cache in front of the request log.
 	conversations conversations
 
 	// stopping is cancelled (with errShutdown) when the grace period is
@@ -145,6 +147,8 @@ func New(cfg Config) (*Server, error) {
 		}
 	}
 	s.redact = strings.NewReplacer(pairs...)
+	s.hasSecrets = len(pairs) > 0
+	s.conversations.log = s.reqlog
 	s.metrics = newMetrics(s.reqlog)
 	s.stopping, s.stop = context.WithCancelCause(context.Background())
 	s.models.router = cfg.Router
