@@ -13,7 +13,8 @@ import (
 // a sluice.Request, streamed from the model's provider, and the events are
 // written back with the openai package's encoder (the one the simulator
 // uses). stream_options.include_usage adds the usage chunk; tools and tool
-// calls go both ways. Without "stream": true the whole reply is collected
+// calls go both ways, a call's arguments streamed as they arrive (held
+// whole only from a provider that signs its calls, see seal.go). Without "stream": true the whole reply is collected
 // and written as one chat.completion object.
 func (s *Server) handleChatCompletions(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
@@ -33,9 +34,9 @@ func (s *Server) handleChatCompletions(w http.ResponseWriter, r *http.Request) {
 	// Reasoning data the chat frontend sealed into tool call ids goes
 	// back to its provider (see seal.go).
 	unsealCallIDs(req)
-	provider := ""
+	provider, holdCalls := "", false
 	ar := &apiRequest{api: api, id: id, req: req, name: req.Model, prepare: func(rt route) {
-		provider = rt.providerName
+		provider, holdCalls = rt.providerName, signsCalls(rt.provider)
 		// Fields the Request does not model (response_format, logprobs, n,
 		// …) are the OpenAI protocol's; pass them on only to a provider that
 		// speaks it.
@@ -77,7 +78,7 @@ func (s *Server) handleChatCompletions(w http.ResponseWriter, r *http.Request) {
 	w.WriteHeader(http.StatusOK)
 	enc := openai.NewEncoder(w, openai.EncoderOptions{IncludeUsage: info.IncludeUsage, ID: id, Model: ar.name, Created: start.Unix()})
 	fe := &sealingFrontend{frontend: &protoFrontend{enc: enc, heartbeat: func() error { return enc.Comment("ping") }},
-		s: newSealer(provider, sealCallID)}
+		s: newSealer(provider, sealCallID, holdCalls)}
 	rl := &relay{enc: fe, heartbeat: s.heartbeat, scrub: s.scrub}
 	s.finish(c, rl.run(ctx, st))
 }

@@ -7,6 +7,8 @@ import (
 
 	"github.com/sluicehq/sluice"
 	"github.com/sluicehq/sluice/provider/anthropic"
+	"github.com/sluicehq/sluice/provider/gemini"
+	"github.com/sluicehq/sluice/provider/ollama"
 	"github.com/sluicehq/sluice/provider/openai"
 	"github.com/sluicehq/sluice/provider/responses"
 )
@@ -31,8 +33,10 @@ func (f *protoFrontend) Fail(_ *sluice.Result, e *sluice.Error, _ uint64) error 
 }
 
 // protocolOf returns the wire protocol a provider speaks upstream, "" when
-// it is not one whose request fields a frontend may pass through verbatim.
-// A wrapper that names what it wraps with Unwrap is looked through.
+// it is none sluice knows (a local engine, the in-process simulator). A
+// frontend passes its own request fields through verbatim only to a
+// provider of its own protocol. A wrapper that names what it wraps with
+// Unwrap is looked through.
 func protocolOf(p sluice.Provider) string {
 	for range 8 {
 		switch q := p.(type) {
@@ -42,6 +46,10 @@ func protocolOf(p sluice.Provider) string {
 			return anthropic.Protocol
 		case *responses.Provider:
 			return responses.Protocol
+		case *gemini.Provider:
+			return gemini.Protocol
+		case *ollama.Provider:
+			return ollama.Protocol
 		case interface{ Unwrap() sluice.Provider }:
 			p = q.Unwrap()
 			continue
@@ -50,6 +58,12 @@ func protocolOf(p sluice.Provider) string {
 	}
 	return ""
 }
+
+// signsCalls reports whether p may put opaque data on a tool call itself,
+// as Gemini puts a thought signature on a functionCall part: the chat
+// frontend then holds each call until it is done, to seal that data into
+// the call's id (see [sealer.chat]).
+func signsCalls(p sluice.Provider) bool { return protocolOf(p) == gemini.Protocol }
 
 // collect reads a stream to its end for a non-streaming reply.
 func collect(ctx context.Context, st *sluice.Stream) relayResult {

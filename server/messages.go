@@ -92,7 +92,7 @@ func (s *Server) handleMessages(w http.ResponseWriter, r *http.Request) {
 		return hb.Flush()
 	}}
 	if !native {
-		fe = &sealingFrontend{frontend: fe, s: newSealer(provider, sealSignature)}
+		fe = &sealingFrontend{frontend: fe, s: newSealer(provider, sealSignature, false)}
 	}
 	rl := &relay{enc: fe, heartbeat: s.heartbeat, scrub: s.scrub}
 	s.finish(c, rl.run(ctx, st))

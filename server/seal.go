@@ -18,7 +18,7 @@ import (
 //	/v1/responses         a reasoning item's encrypted_content (the
 //	                      responses Encoder does it itself)
 //	/v1/messages          a thinking block's signature
-//	/v1/chat/completions  the id of the turn's first tool call, after a
+//	/v1/chat/completions  the id of the turn's next tool call, after a
 //	                      '.' (chat has no field for reasoning data, and
 //	                      only a turn that calls a tool needs it back)
 //
@@ -43,18 +43,25 @@ const callSealSep = "." + sluice.SealPrefix
 type sealer struct {
 	provider string
 	mode     sealMode
+	// holdCalls makes the chat frontend hold each tool call until it is
+	// done (see chat).
+	holdCalls bool
 
 	shift   int
 	kinds   map[int]sluice.ItemKind
 	texts   map[int]*strings.Builder
 	calls   map[int]string  // tool call item → call id
-	pending []sluice.Sealed // chat: data waiting for the turn's first call
+	pending []sluice.Sealed // chat: data waiting for the turn's next call
 	held    []sluice.Event  // chat: the tool call being held until done
 	out     []sluice.Event
 }
 
-func newSealer(provider string, mode sealMode) *sealer {
-	return &sealer{provider: provider, mode: mode, kinds: map[int]sluice.ItemKind{}, texts: map[int]*strings.Builder{}, calls: map[int]string{}}
+// newSealer returns a sealer of one stream from provider. holdCalls is for
+// sealCallID: true when the provider may put opaque data on a tool call
+// itself ([signsCalls]), or when the whole response is at hand anyway.
+func newSealer(provider string, mode sealMode, holdCalls bool) *sealer {
+	return &sealer{provider: provider, mode: mode, holdCalls: holdCalls,
+		kinds: map[int]sluice.ItemKind{}, texts: map[int]*strings.Builder{}, calls: map[int]string{}}
 }
 
 // apply returns the events to encode for ev, valid until the next call.
@@ -127,8 +134,18 @@ func (s *sealer) signature(e sluice.Event) []sluice.Event {
 // callIDOf returns the call id of a tool call item.
 func (s *sealer) callIDOf(item int) string { return s.calls[item] }
 
-// chat handles a stream for the chat frontend: a tool call is held until
-// it is done, then written with the sealed data of the turn in its id.
+// chat handles a stream for the chat frontend, whose one field a client
+// echoes is a tool call's id. Data that came before a call (an Anthropic
+// thinking signature, an OpenAI reasoning item's encrypted content) is
+// sealed into the id of the turn's next call as that call starts, and the
+// call's argument fragments stream on as they arrive. Data that rides on a
+// call itself (a Gemini thought signature) comes after the call's id has
+// gone out, so with holdCalls every call is held until it is done and
+// written whole, the data in its id; Gemini sends a call whole in one
+// chunk, so the hold delays nothing there. Should data arrive on a call
+// that was already streamed, it goes into the next call's id, naming its
+// own call, and unsealCallIDs puts it back on that call; with no call
+// after it, it is lost, as chat has nowhere else to put it.
 func (s *sealer) chat(e sluice.Event) []sluice.Event {
 	isCall := s.kinds[e.Item] == sluice.ItemToolCall
 	if len(s.held) > 0 && (!isCall || e.Item != s.held[0].Item) {
@@ -144,14 +161,31 @@ func (s *sealer) chat(e sluice.Event) []sluice.Event {
 		}
 		s.pending = append(s.pending, sd)
 		return s.out
-	case isCall:
+	case isCall && s.holdCalls:
 		s.held = append(s.held, e)
 		if e.Type == sluice.EventItemDone {
 			s.release()
 		}
 		return s.out
+	case isCall && e.Type == sluice.EventItemStart:
+		e.CallID += s.takePending()
 	}
 	return append(s.out, e)
+}
+
+// takePending returns the pending data sealed as a call id suffix, and
+// clears it.
+func (s *sealer) takePending() string {
+	if len(s.pending) == 0 {
+		return ""
+	}
+	var b strings.Builder
+	for _, sd := range s.pending {
+		b.WriteByte('.')
+		b.WriteString(sluice.Seal(sd))
+	}
+	s.pending = s.pending[:0]
+	return b.String()
 }
 
 // release writes the held tool call, its id carrying the pending data.
@@ -159,32 +193,35 @@ func (s *sealer) release() {
 	if len(s.held) == 0 {
 		return
 	}
-	if len(s.pending) > 0 {
-		var b strings.Builder
-		for _, sd := range s.pending {
-			b.WriteByte('.')
-			b.WriteString(sluice.Seal(sd))
-		}
+	if suffix := s.takePending(); suffix != "" {
 		for i := range s.held {
 			if s.held[i].Type == sluice.EventItemStart {
-				s.held[i].CallID += b.String()
+				s.held[i].CallID += suffix
 			}
 		}
-		s.pending = s.pending[:0]
 	}
 	s.out = append(s.out, s.held...)
 	s.held = s.held[:0]
 }
 
 // unsealCallIDs undoes what the chat frontend did to tool call ids: each
-// call gets its own id back, the data sealed in it goes back on the call
-// (Gemini) or as reasoning before it, and tool results quote the own id.
-// It reports whether it changed anything.
+// call gets its own id back, the data sealed in it goes back on the call it
+// rode on (Gemini; found by its id in the same message, else the call that
+// carried it) or as reasoning before the call that carried it, and tool
+// results quote the own id. It reports whether it changed anything.
 func unsealCallIDs(req *sluice.Request) bool {
 	changed := false
+	// onCall is data that rode on a call: its call's id, and the id of the
+	// call that carried it.
+	type onCall struct {
+		sd      sluice.Sealed
+		carrier string
+	}
+	var bound []onCall
 	for mi := range req.Messages {
 		m := &req.Messages[mi]
 		var parts []sluice.Part
+		bound = bound[:0]
 		for _, p := range m.Content {
 			id, rest, ok := strings.Cut(p.CallID, callSealSep)
 			if !ok || (p.Type != sluice.PartToolCall && p.Type != sluice.PartToolResult) {
@@ -206,16 +243,35 @@ func unsealCallIDs(req *sluice.Request) bool {
 					continue
 				}
 				if sd.CallID != "" {
-					p.Opaque = append(p.Opaque, sd.Opaque...)
+					bound = append(bound, onCall{sd: sd, carrier: id})
 					continue
 				}
 				parts = append(parts, sluice.Part{Type: sluice.PartReasoning, Text: sd.Text, Opaque: sd.Opaque})
 			}
 			parts = append(parts, p)
 		}
+		for _, b := range bound {
+			i := callIndex(parts, b.sd.CallID)
+			if i < 0 {
+				i = callIndex(parts, b.carrier)
+			}
+			if i >= 0 {
+				parts[i].Opaque = append(parts[i].Opaque, b.sd.Opaque...)
+			}
+		}
 		m.Content = parts
 	}
 	return changed
+}
+
+// callIndex returns the index of the tool call with id in parts, or -1.
+func callIndex(parts []sluice.Part, id string) int {
+	for i, p := range parts {
+		if p.Type == sluice.PartToolCall && p.CallID == id {
+			return i
+		}
+	}
+	return -1
 }
 
 // sealingFrontend seals a stream's opaque data on its way to a frontend.
@@ -260,7 +316,8 @@ func sealResult(res *sluice.Result, provider string, mode sealMode) sluice.Resul
 	if !has {
 		return *res
 	}
-	s := newSealer(provider, mode)
+	// The whole response is at hand: holding calls costs nothing.
+	s := newSealer(provider, mode, true)
 	var evs []sluice.Event
 	add := func(ev sluice.Event) {
 		for _, e := range s.apply(&ev) {
