@@ -96,7 +96,9 @@ type item struct {
 }
 
 // Open opens (creating if needed) the database at path, or an in-memory one
-// for [Memory], and starts its writer. The directory of path is created.
+// for [Memory], and starts its writer. The directory of path is created. A
+// database written by an older sluice is upgraded in place; one written by
+// a newer sluice is refused with an error that says so.
 func Open(path string, opts Options) (*Store, error) {
 	dsn := "file::memory:"
 	if path != Memory {
@@ -255,8 +257,8 @@ func (s *Store) Sync(ctx context.Context) error {
 	}
 }
 
-// Close stops accepting entries, writes the queued ones and closes the
-// database.
+// Close stops accepting entries and conversations, writes the queued ones
+// and closes the database.
 func (s *Store) Close() error {
 	s.mu.Lock()
 	if s.closed {

@@ -29,7 +29,10 @@ import (
 // to the log nor cached, so previous_response_id cannot name it, except on
 // the WebSocket connection that made it, which keeps its latest response
 // in memory for as long as it is open (OpenAI's WebSocket mode works with
-// store: false the same way, and Codex sends store: false).
+// store: false the same way, and Codex sends store: false). store: false
+// concerns the conversation only: the request log's entry for the response
+// (its last prompt, text, usage and timings, as for every API) is the
+// operator's record and is written as always.
 
 // conversation is a whole conversation up to and including a response.
 type conversation struct {

@@ -51,7 +51,10 @@ type Config struct {
 	// after its context is cancelled before ending them with an error
 	// event. Zero means 10s.
 	ShutdownGrace time.Duration
-	// RequestLog stores every response; nil stores none.
+	// RequestLog stores every response, and the Responses API
+	// conversations previous_response_id continues (unless a request says
+	// store: false); nil stores none, and keeps only the latest
+	// conversations, in memory.
 	RequestLog *requestlog.Store
 	// Logger receives one line per request; nil discards them.
 	Logger *slog.Logger
