@@ -68,17 +68,3 @@ func FuzzParseStreamBody(f *testing.F) {
 		}
 	})
 }
-
-// appendJSONString must agree with encoding/json on every input.
-func FuzzAppendJSONString(f *testing.F) {
-	for _, s := range []string{"", "hello", "a\"b\\c", "\n\r\t\x00\x1f", "<script>&", "\u2028\u2029", "\xff\xfe", "é日本🙂"} {
-		f.Add(s)
-	}
-	f.Fuzz(func(t *testing.T, s string) {
-		got := appendJSONString(nil, s)
-		want, _ := json.Marshal(s)
-		if string(got) != string(want) {
-			t.Fatalf("appendJSONString(%q) = %s, encoding/json gives %s", s, got, want)
-		}
-	})
-}

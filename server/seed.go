@@ -5,6 +5,7 @@ import (
 	"strconv"
 
 	"github.com/sluicehq/sluice"
+	"github.com/sluicehq/sluice/internal/jsonwire"
 	"github.com/sluicehq/sluice/sse"
 )
 
@@ -41,9 +42,9 @@ func (e *seedEncoder) eventID(seq uint64) string {
 // Start buffers the start event, sequence number 0.
 func (e *seedEncoder) Start(model string, simulated bool) error {
 	b := append(e.buf[:0], `{"type":"start","id":`...)
-	b = appendJSONString(b, e.id)
+	b = jsonwire.AppendHTMLString(b, e.id)
 	b = append(b, `,"model":`...)
-	b = appendJSONString(b, model)
+	b = jsonwire.AppendHTMLString(b, model)
 	b = append(b, `,"simulated":`...)
 	b = strconv.AppendBool(b, simulated)
 	b = append(b, '}')
@@ -66,7 +67,7 @@ func (e *seedEncoder) Encode(ev *sluice.Event, seq uint64) error {
 		return nil
 	}
 	b := append(e.buf[:0], typ...)
-	b = appendJSONString(b, ev.Text)
+	b = jsonwire.AppendHTMLString(b, ev.Text)
 	b = append(b, '}')
 	e.buf = b
 	return e.sse.Encode(sse.Event{ID: e.eventID(seq), Data: b})

@@ -7,6 +7,7 @@ import (
 	"io"
 
 	"github.com/sluicehq/sluice"
+	"github.com/sluicehq/sluice/internal/jsonwire"
 	"github.com/sluicehq/sluice/sse"
 )
 
@@ -134,20 +135,20 @@ func (d *Decoder) frame(name string, data []byte) error {
 		var v any
 		return protocolError(label, json.Unmarshal(data, &v))
 	}
+	m, ok := jsonwire.ObjectMembers(data)
+	if !ok {
+		return protocolError(label, errNotObject)
+	}
 	var typ, index, delta []byte
-	err := members(data, func(k, v []byte) bool {
+	for k, v, ok := m.Next(); ok; k, v, ok = m.Next() {
 		switch {
-		case keyIs(k, "type"):
+		case jsonwire.KeyEquals(k, "type"):
 			typ = v
-		case keyIs(k, "index"):
+		case jsonwire.KeyEquals(k, "index"):
 			index = v
-		case keyIs(k, "delta"):
+		case jsonwire.KeyEquals(k, "delta"):
 			delta = v
 		}
-		return true
-	})
-	if err != nil {
-		return protocolError(label, err)
 	}
 	var t eventType
 	_ = t.UnmarshalJSON(typ)
@@ -226,16 +227,16 @@ func (d *Decoder) delta(data, delta []byte) error {
 	var text []byte
 	if delta != nil {
 		// Each delta type carries its content in a field of its own.
-		err := members(delta, func(k, v []byte) bool {
-			if keyIs(k, "type") {
+		m, ok := jsonwire.ObjectMembers(delta)
+		if !ok {
+			return protocolError("content_block_delta", errNotObject)
+		}
+		for k, v, ok := m.Next(); ok; k, v, ok = m.Next() {
+			if jsonwire.KeyEquals(k, "type") {
 				_ = dt.UnmarshalJSON(v)
-			} else if keyIs(k, "text") || keyIs(k, "partial_json") || keyIs(k, "thinking") || keyIs(k, "signature") {
+			} else if jsonwire.KeyEquals(k, "text") || jsonwire.KeyEquals(k, "partial_json") || jsonwire.KeyEquals(k, "thinking") || jsonwire.KeyEquals(k, "signature") {
 				text = v
 			}
-			return true
-		})
-		if err != nil {
-			return protocolError("content_block_delta", err)
 		}
 	}
 	ev := sluice.Event{Item: i, Raw: data}
@@ -254,7 +255,7 @@ func (d *Decoder) delta(data, delta []byte) error {
 	}
 	if text != nil && string(text) != "null" {
 		var ok bool
-		if ev.Text, ok = unquote(text, &d.scratch); !ok {
+		if ev.Text, ok = jsonwire.Unquote(text, &d.scratch); !ok {
 			return &sluice.Error{Kind: sluice.KindProtocol, Message: fmt.Sprintf("content_block_delta of type %s has a content that is not a string", delta)}
 		}
 	}

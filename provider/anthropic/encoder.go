@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 
 	"github.com/sluicehq/sluice"
+	"github.com/sluicehq/sluice/internal/jsonwire"
 	"github.com/sluicehq/sluice/sse"
 )
 
@@ -232,7 +233,7 @@ func (e *Encoder) content(ev *sluice.Event) {
 				return // written whole in its block start
 			}
 			b := append(e.blk[:0], `{"type":"redacted_thinking","data":`...)
-			b = appendString(b, ev.Text)
+			b = jsonwire.AppendString(b, ev.Text)
 			e.startBlock(ev.Item, it, blockRedactedThinking, append(b, '}'))
 		}
 	case sluice.EventToolCall:
@@ -258,7 +259,7 @@ func (e *Encoder) itemStart(ev *sluice.Event, it *item) {
 	}
 	var cb []byte
 	if t := template(ev.Extra, "content_block_start"); t != nil {
-		cb, _ = objectField(t, "content_block")
+		cb, _ = jsonwire.LookupDecoded(t, "content_block")
 	}
 	switch ev.Kind {
 	case sluice.ItemMessage:
@@ -279,7 +280,7 @@ func (e *Encoder) itemStart(ev *sluice.Event, it *item) {
 			return
 		}
 		typ := blockThinking
-		if t, _ := objectField(cb, "type"); string(t) == `"`+blockRedactedThinking+`"` {
+		if t, _ := jsonwire.LookupDecoded(cb, "type"); string(t) == `"`+blockRedactedThinking+`"` {
 			typ = blockRedactedThinking
 		}
 		e.startBlock(ev.Item, it, typ, cb)
@@ -298,9 +299,9 @@ func (e *Encoder) itemStart(ev *sluice.Event, it *item) {
 
 func (e *Encoder) toolUseBlock(it *item) []byte {
 	b := append(e.blk[:0], `{"type":"tool_use","id":`...)
-	b = appendString(b, it.callID)
+	b = jsonwire.AppendString(b, it.callID)
 	b = append(b, `,"name":`...)
-	b = appendString(b, it.name)
+	b = jsonwire.AppendString(b, it.name)
 	return append(b, `,"input":{}}`...)
 }
 
@@ -373,7 +374,7 @@ func (e *Encoder) delta(idx int, kind, text string) {
 	b = appendInt(b, int64(idx))
 	b = append(b, `,"delta":{"type":"`...)
 	b = append(b, kind...)
-	b = appendString(b, text)
+	b = jsonwire.AppendString(b, text)
 	e.emit("content_block_delta", append(b, "}}"...))
 }
 
@@ -433,7 +434,7 @@ func template(x *sluice.Extra, typ string) []byte {
 	if x == nil || x.Protocol != Protocol || !json.Valid(x.Fields) {
 		return nil
 	}
-	if t, ok := objectField(x.Fields, "type"); !ok || string(t) != `"`+typ+`"` {
+	if t, ok := jsonwire.LookupDecoded(x.Fields, "type"); !ok || string(t) != `"`+typ+`"` {
 		return nil
 	}
 	return x.Fields
@@ -457,7 +458,7 @@ func (e *Encoder) usageFields(tmpl []byte, always ...string) []field {
 		if !f.c.Known() {
 			continue
 		}
-		_, in := objectField(tmpl, f.key)
+		_, in := jsonwire.LookupDecoded(tmpl, f.key)
 		if !in && !contains(always, f.key) {
 			continue
 		}
@@ -519,27 +520,27 @@ func (e *Encoder) writeStart() {
 		id = newID()
 	}
 	b := append(e.buf[:0], `{"type":"message_start","message":{"id":`...)
-	b = appendString(b, id)
+	b = jsonwire.AppendString(b, id)
 	b = append(b, `,"type":"message","role":"assistant","content":[],"model":`...)
-	b = appendString(b, model)
+	b = jsonwire.AppendString(b, model)
 	b = append(b, `,"stop_reason":null,"stop_sequence":null,"usage":`...)
 	b = appendUsage(b, &e.usage)
 	e.emit("message_start", append(b, "}}"...))
 }
 
 func (e *Encoder) fillStart(t []byte, id, model string) ([]byte, bool) {
-	msg, ok := objectField(t, "message")
+	msg, ok := jsonwire.LookupDecoded(t, "message")
 	if !ok {
 		return nil, false
 	}
 	var set []field
 	if id != "" {
-		set = append(set, field{"id", appendString(nil, id)})
+		set = append(set, field{"id", jsonwire.AppendString(nil, id)})
 	}
 	if model != "" {
-		set = append(set, field{"model", appendString(nil, model)})
+		set = append(set, field{"model", jsonwire.AppendString(nil, model)})
 	}
-	if usage, ok := objectField(msg, "usage"); ok {
+	if usage, ok := jsonwire.LookupDecoded(msg, "usage"); ok {
 		if u, err := editObject(nil, usage, e.usageFields(usage, "input_tokens", "output_tokens"), true, nil); err == nil {
 			set = append(set, field{"usage", u})
 		}
@@ -560,7 +561,7 @@ func (e *Encoder) fillStart(t []byte, id, model string) ([]byte, bool) {
 func (e *Encoder) writeMessageDelta(t []byte, reason string, usageOnly bool) {
 	stop := []byte("null")
 	if !usageOnly {
-		stop = appendString(nil, reason)
+		stop = jsonwire.AppendString(nil, reason)
 	}
 	if t != nil {
 		if b, ok := e.fillDelta(t, stop, usageOnly); ok {
@@ -577,7 +578,7 @@ func (e *Encoder) writeMessageDelta(t []byte, reason string, usageOnly bool) {
 		c   sluice.Count
 	}{{"input_tokens", u.Input}, {"cache_creation_input_tokens", u.CacheWrite}, {"cache_read_input_tokens", u.CacheRead}} {
 		if f.c.Known() {
-			b = appendString(b, f.key)
+			b = jsonwire.AppendString(b, f.key)
 			b = append(b, ':')
 			b = appendInt(b, f.c.N)
 			b = append(b, ',')
@@ -595,14 +596,14 @@ func (e *Encoder) writeMessageDelta(t []byte, reason string, usageOnly bool) {
 
 func (e *Encoder) fillDelta(t, stop []byte, usageOnly bool) ([]byte, bool) {
 	var set []field
-	if d, ok := objectField(t, "delta"); ok && !usageOnly {
+	if d, ok := jsonwire.LookupDecoded(t, "delta"); ok && !usageOnly {
 		nd, err := editObject(nil, d, []field{{"stop_reason", stop}}, true, nil)
 		if err != nil {
 			return nil, false
 		}
 		set = append(set, field{"delta", nd})
 	}
-	if u, ok := objectField(t, "usage"); ok {
+	if u, ok := jsonwire.LookupDecoded(t, "usage"); ok {
 		nu, err := editObject(nil, u, e.usageFields(u, "output_tokens"), true, nil)
 		if err != nil {
 			return nil, false

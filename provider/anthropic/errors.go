@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/sluicehq/sluice"
+	"github.com/sluicehq/sluice/internal/jsonwire"
 )
 
 // errorKinds maps the API's error.type values (the SDKs' ErrorType enum plus
@@ -152,9 +153,9 @@ func appendErrorBody(dst []byte, e *sluice.Error) []byte {
 		msg = e.Error()
 	}
 	dst = append(dst, `{"type":"error","error":{"type":`...)
-	dst = appendString(dst, errorType(e))
+	dst = jsonwire.AppendString(dst, errorType(e))
 	dst = append(dst, `,"message":`...)
-	dst = appendString(dst, msg)
+	dst = jsonwire.AppendString(dst, msg)
 	return append(dst, `}}`...)
 }
 

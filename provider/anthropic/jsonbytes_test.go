@@ -1,30 +1,10 @@
 package anthropic
 
 import (
-	"bytes"
-	"encoding/json"
 	"testing"
-)
 
-// FuzzUnquote checks unquote against encoding/json on every valid string
-// literal, escapes, surrogates and invalid UTF-8 included.
-func FuzzUnquote(f *testing.F) {
-	for _, s := range []string{`""`, `"plain"`, `"a\"b\\c\/d\b\f\n\r\t"`, `"\u00e9\u4e16"`, `"\ud83d\ude00"`, `"\ud83d"`, `"\ude00x"`, `"\ud83d\u0041"`, "\"\xff\xfe\"", `"é"`} {
-		f.Add([]byte(s))
-	}
-	f.Fuzz(func(t *testing.T, raw []byte) {
-		raw = bytes.TrimSpace(raw) // a literal as members returns it
-		var want string
-		if !json.Valid(raw) || json.Unmarshal(raw, &want) != nil {
-			return
-		}
-		var scratch []byte
-		got, ok := unquote(raw, &scratch)
-		if !ok || got != want {
-			t.Fatalf("unquote(%q) = %q, %v; encoding/json says %q", raw, got, ok, want)
-		}
-	})
-}
+	"github.com/sluicehq/sluice/internal/jsonwire"
+)
 
 func TestEditObject(t *testing.T) {
 	tests := []struct {
@@ -51,20 +31,7 @@ func TestEditObject(t *testing.T) {
 			t.Errorf("editObject(%s) gave no error", bad)
 		}
 	}
-	if v, ok := objectField([]byte(`{"x":{"y":[1,2]},"z":null}`), "z"); !ok || string(v) != "null" {
-		t.Errorf("objectField = %s, %v", v, ok)
-	}
-}
-
-func TestAppendString(t *testing.T) {
-	for _, s := range []string{"", "plain", "q\"b\\s", "\n\r\t\x00\x1f", "<&>", "é世😀", "bad\xffutf8", "\u2028"} {
-		var back string
-		if err := json.Unmarshal(appendString(nil, s), &back); err != nil {
-			t.Fatalf("%q: %v", s, err)
-		}
-		want := string(bytes.ToValidUTF8([]byte(s), []byte("\uFFFD")))
-		if back != want {
-			t.Errorf("%q came back as %q", s, back)
-		}
+	if v, ok := jsonwire.LookupDecoded([]byte(`{"x":{"y":[1,2]},"z":null}`), "z"); !ok || string(v) != "null" {
+		t.Errorf("LookupDecoded = %s, %v", v, ok)
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	"github.com/sluicehq/sluice"
+	"github.com/sluicehq/sluice/internal/jsonwire"
 )
 
 // MessageFromResult returns the Messages API's non-streaming reply for res:
@@ -28,9 +29,9 @@ func MessageFromResult(res *sluice.Result, id string) ([]byte, error) {
 	if id == "" {
 		id = newID()
 	}
-	b := append([]byte(`{"id":`), appendString(nil, id)...)
+	b := append([]byte(`{"id":`), jsonwire.AppendString(nil, id)...)
 	b = append(b, `,"type":"message","role":"assistant","model":`...)
-	b = appendString(b, res.Model)
+	b = jsonwire.AppendString(b, res.Model)
 	b = append(b, `,"content":[`...)
 	n := 0
 	sep := func(b []byte) []byte {
@@ -55,7 +56,7 @@ func MessageFromResult(res *sluice.Result, id string) ([]byte, error) {
 			}
 			b = sep(b)
 			b = append(b, `{"type":"text","text":`...)
-			b = appendString(b, text)
+			b = jsonwire.AppendString(b, text)
 			b = append(b, '}')
 		case sluice.ItemToolCall:
 			args := bytes.TrimSpace([]byte(it.Arguments()))
@@ -70,9 +71,9 @@ func MessageFromResult(res *sluice.Result, id string) ([]byte, error) {
 			tools = true
 			b = sep(b)
 			b = append(b, `{"type":"tool_use","id":`...)
-			b = appendString(b, callID)
+			b = jsonwire.AppendString(b, callID)
 			b = append(b, `,"name":`...)
-			b = appendString(b, it.Name)
+			b = jsonwire.AppendString(b, it.Name)
 			b = append(b, `,"input":`...)
 			var c bytes.Buffer
 			_ = json.Compact(&c, args)
@@ -85,7 +86,7 @@ func MessageFromResult(res *sluice.Result, id string) ([]byte, error) {
 		reason = "tool_use"
 	}
 	b = append(b, `],"stop_reason":`...)
-	b = appendString(b, reason)
+	b = jsonwire.AppendString(b, reason)
 	b = append(b, `,"stop_sequence":null,"usage":`...)
 	b = appendUsage(b, &res.Usage)
 	return append(b, '}'), nil
@@ -114,8 +115,8 @@ func appendReasoningBlocks(b []byte, it sluice.Item, sep func([]byte) []byte) []
 	}
 	b = sep(b)
 	b = append(b, `{"type":"thinking","thinking":`...)
-	b = appendString(b, text)
+	b = jsonwire.AppendString(b, text)
 	b = append(b, `,"signature":`...)
-	b = appendString(b, sig)
+	b = jsonwire.AppendString(b, sig)
 	return append(b, '}')
 }

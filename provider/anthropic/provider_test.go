@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/sluicehq/sluice"
+	"github.com/sluicehq/sluice/internal/jsonwire"
 )
 
 // recorded is what a test server saw of one request.
@@ -84,7 +85,7 @@ func TestProviderStream(t *testing.T) {
 		h.Get("Anthropic-Beta") != "interleaved-thinking-2025-05-14" || h.Get("Authorization") != "" || h.Get("Content-Type") != "application/json" {
 		t.Errorf("request %s %s %v", r.method, r.path, h)
 	}
-	if s, _ := objectField(r.body, "stream"); string(s) != "true" {
+	if s, _ := jsonwire.LookupDecoded(r.body, "stream"); string(s) != "true" {
 		t.Errorf("body %s", r.body)
 	}
 }
@@ -150,7 +151,7 @@ func TestProviderToolLoop(t *testing.T) {
 	if _, err := run(s); err != nil {
 		t.Fatal(err)
 	}
-	msgs, _ := objectField(seen()[1].body, "messages")
+	msgs, _ := jsonwire.LookupDecoded(seen()[1].body, "messages")
 	assertJSON(t, msgs, `[
 		{"role":"user","content":[{"type":"text","text":"Weather in Paris?"}]},
 		{"role":"assistant","content":[

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/sluicehq/sluice"
+	"github.com/sluicehq/sluice/internal/jsonwire"
 )
 
 // DefaultMaxTokens is the max_tokens sent when a request leaves MaxTokens at
@@ -117,7 +118,7 @@ func buildRequest(req *sluice.Request, stream bool, issuers []string) ([]byte, e
 		if w.MaxTokens == 0 {
 			w.MaxTokens = budget + DefaultMaxTokens
 		}
-		if t, _ := objectField(thinking, "type"); string(t) != `"disabled"` {
+		if t, _ := jsonwire.LookupDecoded(thinking, "type"); string(t) != `"disabled"` {
 			w.Temperature, w.TopK = nil, 0
 			if w.TopP != nil && *w.TopP < 0.95 {
 				w.TopP = nil
@@ -239,11 +240,11 @@ func (b *builder) system() (json.RawMessage, error) {
 	if text == "" {
 		return nil, nil
 	}
-	return appendString(nil, text), nil
+	return jsonwire.AppendString(nil, text), nil
 }
 
 func textBlock(s string) json.RawMessage {
-	b := append([]byte(`{"type":"text","text":`), appendString(nil, s)...)
+	b := append([]byte(`{"type":"text","text":`), jsonwire.AppendString(nil, s)...)
 	return append(b, '}')
 }
 
@@ -295,10 +296,10 @@ func toolChoice(c sluice.ToolChoice) json.RawMessage {
 		}
 		typ = "auto"
 	}
-	out := append([]byte(`{"type":`), appendString(nil, typ)...)
+	out := append([]byte(`{"type":`), jsonwire.AppendString(nil, typ)...)
 	if typ == "tool" {
 		out = append(out, `,"name":`...)
-		out = appendString(out, c.Name)
+		out = jsonwire.AppendString(out, c.Name)
 	}
 	if c.DisableParallel && typ != "none" {
 		out = append(out, `,"disable_parallel_tool_use":true`...)
@@ -401,7 +402,7 @@ func (b *builder) messages() (json.RawMessage, error) {
 			out = append(out, ',')
 		}
 		out = append(out, `{"role":`...)
-		out = appendString(out, m.role)
+		out = jsonwire.AppendString(out, m.role)
 		out = append(out, `,"content":[`...)
 		for j, blk := range m.ordered() {
 			if j > 0 {
@@ -481,19 +482,19 @@ func (b *builder) part(p sluice.Part) (wireBlockOut, error) {
 		if !json.Valid(args) || args[0] != '{' {
 			return out, fmt.Errorf("tool call %s (%s): the arguments are not a JSON object", p.CallID, p.Name)
 		}
-		raw := append([]byte(`{"type":"tool_use","id":`), appendString(nil, p.CallID)...)
+		raw := append([]byte(`{"type":"tool_use","id":`), jsonwire.AppendString(nil, p.CallID)...)
 		raw = append(raw, `,"name":`...)
-		raw = appendString(raw, p.Name)
+		raw = jsonwire.AppendString(raw, p.Name)
 		raw = append(raw, `,"input":`...)
 		var c bytes.Buffer
 		_ = json.Compact(&c, args)
 		raw = append(raw, c.Bytes()...)
 		out.raw = append(raw, '}')
 	case sluice.PartToolResult:
-		raw := append([]byte(`{"type":"tool_result","tool_use_id":`), appendString(nil, p.CallID)...)
+		raw := append([]byte(`{"type":"tool_result","tool_use_id":`), jsonwire.AppendString(nil, p.CallID)...)
 		if p.Text != "" {
 			raw = append(raw, `,"content":`...)
-			raw = appendString(raw, p.Text)
+			raw = jsonwire.AppendString(raw, p.Text)
 		}
 		if p.IsError {
 			raw = append(raw, `,"is_error":true`...)
@@ -504,9 +505,9 @@ func (b *builder) part(p sluice.Part) (wireBlockOut, error) {
 		// by the caller as blocks of their own.
 		for _, o := range p.Opaque {
 			if o.Kind == sluice.OpaqueSignature && b.issued(o) && o.Data != "" {
-				raw := append([]byte(`{"type":"thinking","thinking":`), appendString(nil, p.Text)...)
+				raw := append([]byte(`{"type":"thinking","thinking":`), jsonwire.AppendString(nil, p.Text)...)
 				raw = append(raw, `,"signature":`...)
-				raw = appendString(raw, o.Data)
+				raw = jsonwire.AppendString(raw, o.Data)
 				out.raw = append(raw, '}')
 			}
 		}
@@ -517,7 +518,7 @@ func (b *builder) part(p sluice.Part) (wireBlockOut, error) {
 }
 
 func redactedBlock(data string) []byte {
-	raw := append([]byte(`{"type":"redacted_thinking","data":`), appendString(nil, data)...)
+	raw := append([]byte(`{"type":"redacted_thinking","data":`), jsonwire.AppendString(nil, data)...)
 	return append(raw, '}')
 }
 
@@ -534,7 +535,7 @@ func imageBlock(p sluice.Part) ([]byte, error) {
 		}
 		mediaType, data = mt, payload
 	case p.URL != "":
-		raw := append([]byte(`{"type":"image","source":{"type":"url","url":`), appendString(nil, p.URL)...)
+		raw := append([]byte(`{"type":"image","source":{"type":"url","url":`), jsonwire.AppendString(nil, p.URL)...)
 		return append(raw, "}}"...), nil
 	default:
 		return nil, fmt.Errorf("image part has neither data nor URL")
@@ -542,9 +543,9 @@ func imageBlock(p sluice.Part) ([]byte, error) {
 	if mediaType == "" {
 		return nil, fmt.Errorf("inline image has no media type")
 	}
-	raw := append([]byte(`{"type":"image","source":{"type":"base64","media_type":`), appendString(nil, mediaType)...)
+	raw := append([]byte(`{"type":"image","source":{"type":"base64","media_type":`), jsonwire.AppendString(nil, mediaType)...)
 	raw = append(raw, `,"data":`...)
-	raw = appendString(raw, data)
+	raw = jsonwire.AppendString(raw, data)
 	return append(raw, "}}"...), nil
 }
 

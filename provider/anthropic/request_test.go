@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/sluicehq/sluice"
+	"github.com/sluicehq/sluice/internal/jsonwire"
 )
 
 func jsonValue(t testing.TB, b []byte) any {
@@ -174,7 +175,7 @@ func TestBuildRequestToolChoices(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		got, _ := objectField(body, "tool_choice")
+		got, _ := jsonwire.LookupDecoded(body, "tool_choice")
 		if string(got) != tt.want {
 			t.Errorf("%+v: tool_choice = %s, want %s", tt.c, got, tt.want)
 		}
@@ -291,8 +292,8 @@ func TestParseRequestClaudeCode(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	msgs, _ := objectField(body, "messages")
-	system, _ := objectField(body, "system")
+	msgs, _ := jsonwire.LookupDecoded(body, "messages")
+	system, _ := jsonwire.LookupDecoded(body, "system")
 	if strings.Contains(string(msgs), "cache_control") || !strings.Contains(string(msgs), "Reading.") || string(system) != `"Changed."` {
 		t.Errorf("edited request built as\n%s", body)
 	}
@@ -330,7 +331,7 @@ func TestParseRequestVariants(t *testing.T) {
 				t.Errorf("%+v", r)
 			}
 			body, _ := BuildRequest(r, false)
-			if s, _ := objectField(body, "system"); string(s) != `"S\n\nS2"` {
+			if s, _ := jsonwire.LookupDecoded(body, "system"); string(s) != `"S\n\nS2"` {
 				t.Errorf("system = %s", s)
 			}
 		}},
@@ -488,12 +489,12 @@ func TestBuildRequestRawSystemWithSystemMessage(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	system, _ := objectField(body, "system")
+	system, _ := jsonwire.LookupDecoded(body, "system")
 	assertJSON(t, system, `[{"type":"text","text":"You are Claude Code.","cache_control":{"type":"ephemeral"}},{"type":"text","text":"Work in /repo."},{"type":"text","text":"Gateway note."}]`)
 
 	req.Extra["system"] = json.RawMessage(`"plain"`)
 	req.System = "plain"
 	body, _ = BuildRequest(req, true)
-	system, _ = objectField(body, "system")
+	system, _ = jsonwire.LookupDecoded(body, "system")
 	assertJSON(t, system, `[{"type":"text","text":"plain"},{"type":"text","text":"Gateway note."}]`)
 }

@@ -8,6 +8,7 @@ import (
 	"strconv"
 
 	"github.com/sluicehq/sluice"
+	"github.com/sluicehq/sluice/internal/jsonwire"
 	"github.com/sluicehq/sluice/sse"
 )
 
@@ -122,7 +123,7 @@ func (d *Decoder) Next() (sluice.Event, error) {
 			}
 			continue
 		}
-		data := trimSpace(d.sd.Event().Data)
+		data := jsonwire.TrimSpace(d.sd.Event().Data)
 		if len(data) == 0 {
 			continue // an empty event carries nothing to decode
 		}
@@ -133,8 +134,8 @@ func (d *Decoder) Next() (sluice.Event, error) {
 		var err error
 		if data[0] == '[' {
 			// The non-SSE framing, or an error wrapped in an array.
-			e := arrayElements(data)
-			for chunk, ok := e.next(); ok && err == nil; chunk, ok = e.next() {
+			e, _ := jsonwire.ArrayElements(data)
+			for chunk, ok := e.Next(); ok && err == nil; chunk, ok = e.Next() {
 				err = d.decodeChunk(chunk, data)
 			}
 		} else {
@@ -221,7 +222,7 @@ func (d *Decoder) extra(b []byte) *sluice.Extra {
 	if len(b) == 0 {
 		return d.mark
 	}
-	return &sluice.Extra{Protocol: Protocol, Fields: wrapObject(b)}
+	return &sluice.Extra{Protocol: Protocol, Fields: jsonwire.WrapObject(b)}
 }
 
 var (
@@ -243,20 +244,20 @@ var (
 // decodeChunk queues the events of one GenerateContentResponse; raw is the
 // event's whole data, used as the events' Raw.
 func (d *Decoder) decodeChunk(chunk, raw []byte) error {
-	if !isObject(chunk) {
+	if !jsonwire.IsObject(chunk) {
 		return protocolError("an event's data is not a JSON object", chunk, nil)
 	}
 	var cands, feedback, usage, model, id []byte
 	hasCands, hasUsage, hasModel, hasID := false, false, false, false
 	d.ov = d.ov[:0]
-	m := objectMembers(chunk)
-	for k, v, ok := m.next(); ok; k, v, ok = m.next() {
+	m, _ := jsonwire.ObjectMembers(chunk)
+	for k, v, ok := m.Next(); ok; k, v, ok = m.Next() {
 		switch string(k) {
 		case "candidates":
 			cands, hasCands = v, true
 		case "promptFeedback":
 			feedback = v
-			d.ov = appendMember(d.ov, k, v)
+			d.ov = jsonwire.AppendMember(d.ov, k, v)
 		case "usageMetadata":
 			usage, hasUsage = v, true
 		case "modelVersion":
@@ -264,26 +265,26 @@ func (d *Decoder) decodeChunk(chunk, raw []byte) error {
 		case "responseId":
 			id, hasID = v, true
 		case "error":
-			if !isNull(v) {
+			if !jsonwire.IsNull(v) {
 				return rpcError(v, 0)
 			}
-			d.ov = appendMember(d.ov, k, v)
+			d.ov = jsonwire.AppendMember(d.ov, k, v)
 		default:
-			d.ov = appendMember(d.ov, k, v)
+			d.ov = jsonwire.AppendMember(d.ov, k, v)
 		}
 	}
 	if !d.started {
 		d.started = true
 		ev := sluice.Event{Type: sluice.EventStart}
 		if hasID {
-			s, err := unquote(id)
+			s, err := jsonwire.UnmarshalString(id)
 			if err != nil {
 				return protocolError("responseId is not a string", chunk, err)
 			}
 			ev.ID, d.id = s, bytes.Clone(id)
 		}
 		if hasModel {
-			s, err := unquote(model)
+			s, err := jsonwire.UnmarshalString(model)
 			if err != nil {
 				return protocolError("modelVersion is not a string", chunk, err)
 			}
@@ -296,13 +297,13 @@ func (d *Decoder) decodeChunk(chunk, raw []byte) error {
 
 	d.cov = d.cov[:0]
 	keptCands := false
-	if hasCands && !isNull(cands) {
-		if v := trimSpace(cands); len(v) == 0 || v[0] != '[' {
+	if hasCands && !jsonwire.IsNull(cands) {
+		if v := jsonwire.TrimSpace(cands); len(v) == 0 || v[0] != '[' {
 			return protocolError("candidates is not an array", chunk, nil)
 		}
-		e := arrayElements(cands)
+		e, _ := jsonwire.ArrayElements(cands)
 		n := 0
-		for cand, ok := e.next(); ok; cand, ok = e.next() {
+		for cand, ok := e.Next(); ok; cand, ok = e.Next() {
 			d.c = d.c[:0]
 			if err := d.decodeCandidate(n, cand, raw); err != nil {
 				return err
@@ -319,20 +320,20 @@ func (d *Decoder) decodeChunk(chunk, raw []byte) error {
 			n++
 		}
 		if n == 0 {
-			d.ov = appendMember(d.ov, keyCandidates, cands) // an empty array
+			d.ov = jsonwire.AppendMember(d.ov, keyCandidates, cands) // an empty array
 		}
 	} else if hasCands {
-		d.ov = appendMember(d.ov, keyCandidates, cands)
+		d.ov = jsonwire.AppendMember(d.ov, keyCandidates, cands)
 	}
 	if keptCands {
 		v := make([]byte, 0, len(d.cov)+2)
 		v = append(append(append(v, '['), d.cov...), ']')
-		d.ov = appendMember(d.ov, keyCandidates, v)
+		d.ov = jsonwire.AppendMember(d.ov, keyCandidates, v)
 	}
 
-	if feedback != nil && isObject(feedback) {
-		if br, ok := lookup(feedback, "blockReason"); ok && !isNull(br) {
-			reason, err := unquote(br)
+	if feedback != nil && jsonwire.IsObject(feedback) {
+		if br, ok := jsonwire.Lookup(feedback, "blockReason"); ok && !jsonwire.IsNull(br) {
+			reason, err := jsonwire.UnmarshalString(br)
 			if err != nil {
 				return protocolError("promptFeedback.blockReason is not a string", chunk, err)
 			}
@@ -342,21 +343,21 @@ func (d *Decoder) decodeChunk(chunk, raw []byte) error {
 				d.push(sluice.Event{Type: sluice.EventFinish, Finish: sluice.FinishContentFilter, RawFinish: reason}, raw)
 				if !hasCands {
 					// The Finish would make the encoder write a candidate.
-					d.ov = appendMember(d.ov, keyCandidates, keyNull)
+					d.ov = jsonwire.AppendMember(d.ov, keyCandidates, keyNull)
 				}
 			}
 		}
 	}
 
 	u := &sluice.Usage{}
-	if hasUsage && !isNull(usage) {
+	if hasUsage && !jsonwire.IsNull(usage) {
 		if err := d.decodeUsage(usage, u, chunk); err != nil {
 			return err
 		}
 	} else if hasUsage {
-		d.ov = appendMember(d.ov, keyUsage, usage)
+		d.ov = jsonwire.AppendMember(d.ov, keyUsage, usage)
 	}
-	d.push(sluice.Event{Type: sluice.EventUsage, Usage: u, Extra: &sluice.Extra{Protocol: Protocol, Fields: wrapObject(d.ov)}}, raw)
+	d.push(sluice.Event{Type: sluice.EventUsage, Usage: u, Extra: &sluice.Extra{Protocol: Protocol, Fields: jsonwire.WrapObject(d.ov)}}, raw)
 	return nil
 }
 
@@ -366,21 +367,21 @@ func (d *Decoder) decodeChunk(chunk, raw []byte) error {
 func (d *Decoder) keepIfDifferent(key, v []byte, has bool, first []byte) {
 	switch {
 	case !has && first != nil:
-		d.ov = appendMember(d.ov, key, keyNull)
+		d.ov = jsonwire.AppendMember(d.ov, key, keyNull)
 	case has && !bytes.Equal(v, first):
-		d.ov = appendMember(d.ov, key, v)
+		d.ov = jsonwire.AppendMember(d.ov, key, v)
 	}
 }
 
 func (d *Decoder) decodeCandidate(n int, cand, raw []byte) error {
-	if !isObject(cand) {
+	if !jsonwire.IsObject(cand) {
 		return protocolError("a candidate is not an object", cand, nil)
 	}
 	var content, finish []byte
 	hasContent, hasIndex := false, false
 	choice := 0
-	m := objectMembers(cand)
-	for k, v, ok := m.next(); ok; k, v, ok = m.next() {
+	m, _ := jsonwire.ObjectMembers(cand)
+	for k, v, ok := m.Next(); ok; k, v, ok = m.Next() {
 		switch string(k) {
 		case "content":
 			content, hasContent = v, true
@@ -393,21 +394,21 @@ func (d *Decoder) decodeCandidate(n int, cand, raw []byte) error {
 			}
 			choice, hasIndex = i, true
 		default:
-			d.c = appendMember(d.c, k, v)
+			d.c = jsonwire.AppendMember(d.c, k, v)
 		}
 	}
 	if !hasIndex {
-		d.c = appendMember(d.c, keyIndex, keyNull)
+		d.c = jsonwire.AppendMember(d.c, keyIndex, keyNull)
 	}
 	c := d.cand(choice)
 	before := len(d.queue)
-	if !hasContent || isNull(content) {
-		d.c = appendMember(d.c, keyContent, keyNull)
+	if !hasContent || jsonwire.IsNull(content) {
+		d.c = jsonwire.AppendMember(d.c, keyContent, keyNull)
 	} else if err := d.decodeContent(choice, content, raw); err != nil {
 		return err
 	}
-	if finish != nil && !isNull(finish) {
-		reason, err := unquote(finish)
+	if finish != nil && !jsonwire.IsNull(finish) {
+		reason, err := jsonwire.UnmarshalString(finish)
 		if err != nil {
 			return protocolError("finishReason is not a string", cand, err)
 		}
@@ -416,7 +417,7 @@ func (d *Decoder) decodeCandidate(n int, cand, raw []byte) error {
 		c.finished = true
 		d.push(sluice.Event{Type: sluice.EventFinish, Choice: choice, Finish: finishReason(reason, c.called), RawFinish: reason}, raw)
 	} else if finish != nil {
-		d.c = appendMember(d.c, []byte("finishReason"), finish)
+		d.c = jsonwire.AppendMember(d.c, []byte("finishReason"), finish)
 	}
 	if len(d.queue) == before {
 		d.push(sluice.Event{Type: sluice.EventPassthrough, Name: "candidate", Choice: choice}, cand)
@@ -425,63 +426,63 @@ func (d *Decoder) decodeCandidate(n int, cand, raw []byte) error {
 }
 
 func (d *Decoder) decodeContent(choice int, content, raw []byte) error {
-	if !isObject(content) {
+	if !jsonwire.IsObject(content) {
 		return protocolError("a candidate's content is not an object", content, nil)
 	}
 	d.cnt = d.cnt[:0]
 	var parts []byte
 	hasRole := false
-	m := objectMembers(content)
-	for k, v, ok := m.next(); ok; k, v, ok = m.next() {
+	m, _ := jsonwire.ObjectMembers(content)
+	for k, v, ok := m.Next(); ok; k, v, ok = m.Next() {
 		switch string(k) {
 		case "parts":
 			parts = v
 		case "role":
 			hasRole = true
 			if string(v) != `"model"` {
-				d.cnt = appendMember(d.cnt, k, v)
+				d.cnt = jsonwire.AppendMember(d.cnt, k, v)
 			}
 		default:
-			d.cnt = appendMember(d.cnt, k, v)
+			d.cnt = jsonwire.AppendMember(d.cnt, k, v)
 		}
 	}
 	if !hasRole {
-		d.cnt = appendMember(d.cnt, keyRole, keyNull)
+		d.cnt = jsonwire.AppendMember(d.cnt, keyRole, keyNull)
 	}
-	if parts != nil && !isNull(parts) {
-		if v := trimSpace(parts); len(v) == 0 || v[0] != '[' {
+	if parts != nil && !jsonwire.IsNull(parts) {
+		if v := jsonwire.TrimSpace(parts); len(v) == 0 || v[0] != '[' {
 			return protocolError("content.parts is not an array", content, nil)
 		}
 		n := 0
-		e := arrayElements(parts)
-		for part, ok := e.next(); ok; part, ok = e.next() {
+		e, _ := jsonwire.ArrayElements(parts)
+		for part, ok := e.Next(); ok; part, ok = e.Next() {
 			if err := d.decodePart(choice, part, raw); err != nil {
 				return err
 			}
 			n++
 		}
 		if n == 0 {
-			d.cnt = appendMember(d.cnt, keyParts, parts) // an empty array
+			d.cnt = jsonwire.AppendMember(d.cnt, keyParts, parts) // an empty array
 		}
 	} else if parts != nil {
-		d.cnt = appendMember(d.cnt, keyParts, parts)
+		d.cnt = jsonwire.AppendMember(d.cnt, keyParts, parts)
 	}
 	if len(d.cnt) > 0 {
-		d.c = appendMember(d.c, keyContent, wrapObject(d.cnt))
+		d.c = jsonwire.AppendMember(d.c, keyContent, jsonwire.WrapObject(d.cnt))
 	}
 	return nil
 }
 
 func (d *Decoder) decodePart(choice int, part, raw []byte) error {
-	if !isObject(part) {
+	if !jsonwire.IsObject(part) {
 		return protocolError("a part is not an object", part, nil)
 	}
 	var text, thought, sigRaw, call []byte
 	hasText := false
 	other := false // a data member this decoder does not model
 	d.part = d.part[:0]
-	m := objectMembers(part)
-	for k, v, ok := m.next(); ok; k, v, ok = m.next() {
+	m, _ := jsonwire.ObjectMembers(part)
+	for k, v, ok := m.Next(); ok; k, v, ok = m.Next() {
 		switch string(k) {
 		case "text":
 			text, hasText = v, true
@@ -493,14 +494,14 @@ func (d *Decoder) decodePart(choice int, part, raw []byte) error {
 			call = v
 		case "inlineData", "fileData", "functionResponse", "executableCode", "codeExecutionResult", "toolCall", "toolResponse":
 			other = true
-			d.part = appendMember(d.part, k, v)
+			d.part = jsonwire.AppendMember(d.part, k, v)
 		default:
-			d.part = appendMember(d.part, k, v)
+			d.part = jsonwire.AppendMember(d.part, k, v)
 		}
 	}
 	sig := ""
-	if sigRaw != nil && !isNull(sigRaw) {
-		s, err := unquote(sigRaw)
+	if sigRaw != nil && !jsonwire.IsNull(sigRaw) {
+		s, err := jsonwire.UnmarshalString(sigRaw)
 		if err != nil {
 			return protocolError("thoughtSignature is not a string", part, err)
 		}
@@ -508,15 +509,15 @@ func (d *Decoder) decodePart(choice int, part, raw []byte) error {
 	}
 	isThought := string(thought) == "true"
 	switch {
-	case call != nil && !isNull(call) && !other && !hasText:
+	case call != nil && !jsonwire.IsNull(call) && !other && !hasText:
 		return d.decodeCall(choice, call, sig, part, raw)
 	case hasText && !other && call == nil:
-		s, err := unquote(text)
+		s, err := jsonwire.UnmarshalString(text)
 		if err != nil {
 			return protocolError("a part's text is not a string", part, err)
 		}
 		if thought != nil && !isThought {
-			d.part = appendMember(d.part, []byte("thought"), thought)
+			d.part = jsonwire.AppendMember(d.part, []byte("thought"), thought)
 		}
 		if s == "" {
 			if sig == "" {
@@ -529,9 +530,9 @@ func (d *Decoder) decodePart(choice int, part, raw []byte) error {
 			if item < 0 {
 				item = d.openItem(choice, sluice.ItemReasoning, raw)
 			}
-			d.part = appendMember(d.part, []byte("text"), text)
+			d.part = jsonwire.AppendMember(d.part, []byte("text"), text)
 			if isThought {
-				d.part = appendMember(d.part, []byte("thought"), thought)
+				d.part = jsonwire.AppendMember(d.part, []byte("thought"), thought)
 			}
 			d.push(sluice.Event{Type: sluice.EventReasoningData, Item: item, Choice: choice, Opaque: sluice.OpaqueThoughtSignature, Text: sig, Extra: d.extra(d.part)}, raw)
 			return nil
@@ -561,44 +562,44 @@ func (d *Decoder) decodePart(choice int, part, raw []byte) error {
 
 // decodeCall queues a functionCall part as one whole tool-call item.
 func (d *Decoder) decodeCall(choice int, call []byte, sig string, part, raw []byte) error {
-	if !isObject(call) {
+	if !jsonwire.IsObject(call) {
 		return protocolError("functionCall is not an object", part, nil)
 	}
 	d.fc = d.fc[:0]
 	var name, id string
 	var args []byte
 	hasArgs := false
-	m := objectMembers(call)
-	for k, v, ok := m.next(); ok; k, v, ok = m.next() {
+	m, _ := jsonwire.ObjectMembers(call)
+	for k, v, ok := m.Next(); ok; k, v, ok = m.Next() {
 		var err error
 		switch string(k) {
 		case "name":
-			name, err = unquote(v)
+			name, err = jsonwire.UnmarshalString(v)
 		case "id":
-			id, err = unquote(v)
+			id, err = jsonwire.UnmarshalString(v)
 		case "args":
 			hasArgs = true
-			if isObject(v) {
+			if jsonwire.IsObject(v) {
 				d.args = d.args[:0]
 				buf := bytes.NewBuffer(d.args)
 				err = json.Compact(buf, v)
 				d.args = buf.Bytes()
 				args = d.args
 			} else {
-				d.fc = appendMember(d.fc, k, v)
+				d.fc = jsonwire.AppendMember(d.fc, k, v)
 			}
 		default:
-			d.fc = appendMember(d.fc, k, v)
+			d.fc = jsonwire.AppendMember(d.fc, k, v)
 		}
 		if err != nil {
 			return protocolError("functionCall."+string(k)+" does not parse", part, err)
 		}
 	}
 	if !hasArgs {
-		d.fc = appendMember(d.fc, keyArgs, keyNull)
+		d.fc = jsonwire.AppendMember(d.fc, keyArgs, keyNull)
 	}
 	if len(d.fc) > 0 {
-		d.part = appendMember(d.part, keyFunction, wrapObject(d.fc))
+		d.part = jsonwire.AppendMember(d.part, keyFunction, jsonwire.WrapObject(d.fc))
 	}
 	c := d.cand(choice)
 	d.closeItem(choice, raw)
@@ -624,14 +625,14 @@ func (d *Decoder) decodeCall(choice int, call []byte, sig string, part, raw []by
 // decodeUsage normalises usageMetadata into u and keeps what the encoder
 // cannot recompute in the chunk overlay.
 func (d *Decoder) decodeUsage(usage []byte, u *sluice.Usage, chunk []byte) error {
-	if !isObject(usage) {
+	if !jsonwire.IsObject(usage) {
 		return protocolError("usageMetadata is not an object", chunk, nil)
 	}
 	d.uov = d.uov[:0]
 	var prompt, cached, cands, thoughts, tool, total int64
 	var totalRaw []byte
-	m := objectMembers(usage)
-	for k, v, ok := m.next(); ok; k, v, ok = m.next() {
+	m, _ := jsonwire.ObjectMembers(usage)
+	for k, v, ok := m.Next(); ok; k, v, ok = m.Next() {
 		var dst *int64
 		switch string(k) {
 		case "promptTokenCount":
@@ -644,15 +645,15 @@ func (d *Decoder) decodeUsage(usage []byte, u *sluice.Usage, chunk []byte) error
 			dst = &thoughts
 		case "toolUsePromptTokenCount":
 			dst = &tool
-			d.uov = appendMember(d.uov, k, v) // the encoder needs it to split Input
+			d.uov = jsonwire.AppendMember(d.uov, k, v) // the encoder needs it to split Input
 		case "totalTokenCount":
 			dst, totalRaw = &total, v
 		default:
-			d.uov = appendMember(d.uov, k, v)
+			d.uov = jsonwire.AppendMember(d.uov, k, v)
 			continue
 		}
-		if isNull(v) {
-			d.uov = appendMember(d.uov, k, v)
+		if jsonwire.IsNull(v) {
+			d.uov = jsonwire.AppendMember(d.uov, k, v)
 			continue
 		}
 		n, err := strconv.ParseInt(string(v), 10, 64)
@@ -662,7 +663,7 @@ func (d *Decoder) decodeUsage(usage []byte, u *sluice.Usage, chunk []byte) error
 		*dst = n
 		if n == 0 && dst != &total && dst != &tool {
 			// proto3 omits zeros; this one was sent
-			d.uov = appendMember(d.uov, k, v)
+			d.uov = jsonwire.AppendMember(d.uov, k, v)
 		}
 	}
 	// The encoder writes totalTokenCount as the sum when that is not zero.
@@ -670,18 +671,18 @@ func (d *Decoder) decodeUsage(usage []byte, u *sluice.Usage, chunk []byte) error
 	switch {
 	case totalRaw == nil:
 		if sum > 0 {
-			d.uov = appendMember(d.uov, keyTotal, keyNull)
+			d.uov = jsonwire.AppendMember(d.uov, keyTotal, keyNull)
 		}
-	case isNull(totalRaw): // kept above
+	case jsonwire.IsNull(totalRaw): // kept above
 	case total != sum || total == 0:
-		d.uov = appendMember(d.uov, keyTotal, totalRaw)
+		d.uov = jsonwire.AppendMember(d.uov, keyTotal, totalRaw)
 	}
 	u.Input = sluice.ReportedCount(prompt - cached + tool)
 	u.CacheRead = sluice.ReportedCount(cached)
 	u.Output = sluice.ReportedCount(cands + thoughts)
 	u.Reasoning = sluice.ReportedCount(thoughts)
 	if len(d.uov) > 0 {
-		d.ov = appendMember(d.ov, keyUsage, wrapObject(d.uov))
+		d.ov = jsonwire.AppendMember(d.ov, keyUsage, jsonwire.WrapObject(d.uov))
 	}
 	return nil
 }

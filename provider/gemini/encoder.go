@@ -7,6 +7,7 @@ import (
 	"strconv"
 
 	"github.com/sluicehq/sluice"
+	"github.com/sluicehq/sluice/internal/jsonwire"
 	"github.com/sluicehq/sluice/sse"
 )
 
@@ -56,7 +57,7 @@ type EncoderOptions struct {
 // Encoder is not safe for concurrent use.
 type Encoder struct {
 	se   *sse.Encoder
-	jw   writer
+	jw   jsonwire.Writer
 	buf  []byte
 	err  error
 	done bool // End or an error was encoded
@@ -152,9 +153,9 @@ func (e *Encoder) Encode(ev *sluice.Event) error {
 		case sluice.ItemToolCall:
 			it.ov = append([]byte(nil), fields...)
 		case sluice.ItemOther:
-			if own && isObject(ev.Raw) && json.Valid(ev.Raw) {
+			if own && jsonwire.IsObject(ev.Raw) && json.Valid(ev.Raw) {
 				p := e.newPart(ev.Choice, partRaw, ev.Item)
-				p.raw = append(p.raw[:0], trimSpace(ev.Raw)...)
+				p.raw = append(p.raw[:0], jsonwire.TrimSpace(ev.Raw)...)
 				it.raw = true
 			}
 		}
@@ -212,16 +213,16 @@ func (e *Encoder) Encode(ev *sluice.Event) error {
 		e.done = true
 		return e.err
 	case sluice.EventPassthrough:
-		if !own || !isObject(ev.Raw) || !json.Valid(ev.Raw) {
+		if !own || !jsonwire.IsObject(ev.Raw) || !json.Valid(ev.Raw) {
 			return nil
 		}
 		switch ev.Name {
 		case "part":
 			p := e.newPart(ev.Choice, partRaw, ev.Item)
-			p.raw = append(p.raw[:0], trimSpace(ev.Raw)...)
+			p.raw = append(p.raw[:0], jsonwire.TrimSpace(ev.Raw)...)
 		case "candidate":
 			c := e.cand(ev.Choice)
-			c.raw = append(c.raw[:0], trimSpace(ev.Raw)...)
+			c.raw = append(c.raw[:0], jsonwire.TrimSpace(ev.Raw)...)
 		}
 	}
 	if own {
@@ -370,47 +371,47 @@ func (e *Encoder) writeChunk(ov []byte, u *sluice.Usage, hold bool) {
 // appendChunk appends the pending chunk's JSON to b.
 func (e *Encoder) appendChunk(b, ov []byte, u *sluice.Usage, hold bool) []byte {
 	w := &e.jw
-	w.b = b
-	w.open(ov)
+	w.Buf = b
+	w.Open(ov)
 	if len(e.cands) > 0 {
-		if cov, ok := w.subArray("candidates"); ok {
-			w.openArray()
+		if cov, ok := w.SubArray("candidates"); ok {
+			w.OpenArray()
 			n := 0
 			for i := range e.cands {
 				c := &e.cands[i]
 				if hold && len(c.parts) == 0 && len(c.raw) == 0 {
 					continue
 				}
-				w.elem()
-				e.writeCandidate(c, index(cov, n), hold)
+				w.Elem()
+				e.writeCandidate(c, jsonwire.Index(cov, n), hold)
 				n++
 			}
-			w.closeArray()
+			w.CloseArray()
 		}
 	} else {
-		w.opt("candidates")
+		w.Opt("candidates")
 	}
-	w.opt("promptFeedback")
+	w.Opt("promptFeedback")
 	if u != nil && !u.IsZero() {
-		if uov, ok := w.sub("usageMetadata"); ok {
+		if uov, ok := w.Sub("usageMetadata"); ok {
 			e.writeUsage(u, uov)
 		}
 	} else {
-		w.opt("usageMetadata")
+		w.Opt("usageMetadata")
 	}
 	if e.model != "" {
-		w.strField("modelVersion", e.model)
+		w.StrField("modelVersion", e.model)
 	} else {
-		w.opt("modelVersion")
+		w.Opt("modelVersion")
 	}
 	if e.id != "" {
-		w.strField("responseId", e.id)
+		w.StrField("responseId", e.id)
 	} else {
-		w.opt("responseId")
+		w.Opt("responseId")
 	}
-	w.close()
-	b = w.b
-	w.b = nil
+	w.Close()
+	b = w.Buf
+	w.Buf = nil
 	return b
 }
 
@@ -423,99 +424,99 @@ func (e *Encoder) encodeData(data []byte) {
 func (e *Encoder) writeCandidate(c *pcand, cov []byte, hold bool) {
 	w := &e.jw
 	if len(c.raw) > 0 {
-		w.raw(c.raw)
+		w.Raw(c.raw)
 		return
 	}
-	w.open(cov)
-	if cnt, ok := w.sub("content"); ok {
-		w.open(cnt)
+	w.Open(cov)
+	if cnt, ok := w.Sub("content"); ok {
+		w.Open(cnt)
 		if len(c.parts) > 0 {
-			if _, ok := w.subArray("parts"); ok {
-				w.openArray()
+			if _, ok := w.SubArray("parts"); ok {
+				w.OpenArray()
 				for i := range c.parts {
-					w.elem()
+					w.Elem()
 					e.writePart(&c.parts[i])
 				}
-				w.closeArray()
+				w.CloseArray()
 			}
 		} else {
-			w.opt("parts")
+			w.Opt("parts")
 		}
-		w.strField("role", "model")
-		w.close()
+		w.StrField("role", "model")
+		w.Close()
 	}
 	if c.hasFinish && !hold {
-		w.strField("finishReason", c.finish)
+		w.StrField("finishReason", c.finish)
 	} else {
-		w.opt("finishReason")
+		w.Opt("finishReason")
 	}
-	if w.key("index") {
-		w.int(int64(c.choice))
+	if w.Key("index") {
+		w.Int(int64(c.choice))
 	}
-	w.close()
+	w.Close()
 }
 
 func (e *Encoder) writePart(p *part) {
 	w := &e.jw
 	switch p.kind {
 	case partRaw:
-		w.raw(p.raw)
+		w.Raw(p.raw)
 		return
 	case partText, partThought:
-		w.open(p.ov)
-		if w.key("text") {
-			w.b = appendString(w.b, string(p.text))
+		w.Open(p.ov)
+		if w.Key("text") {
+			w.Buf = jsonwire.AppendHTMLString(w.Buf, string(p.text))
 		}
 		if p.kind == partThought {
-			if w.key("thought") {
-				w.bool(true)
+			if w.Key("thought") {
+				w.Bool(true)
 			}
 		} else {
-			w.opt("thought")
+			w.Opt("thought")
 		}
 	case partCall:
-		w.open(p.ov)
-		if fov, ok := w.sub("functionCall"); ok {
-			w.open(fov)
-			w.strField("name", p.name)
-			if w.key("args") {
-				args := trimSpace(p.args)
+		w.Open(p.ov)
+		if fov, ok := w.Sub("functionCall"); ok {
+			w.Open(fov)
+			w.StrField("name", p.name)
+			if w.Key("args") {
+				args := jsonwire.TrimSpace(p.args)
 				switch {
 				case len(args) == 0:
-					w.raw([]byte("{}"))
-				case isObject(args) && json.Valid(args):
-					w.raw(args)
+					w.Raw([]byte("{}"))
+				case jsonwire.IsObject(args) && json.Valid(args):
+					w.Raw(args)
 				default:
-					w.str(string(p.args))
+					w.Str(string(p.args))
 				}
 			}
 			if p.id != "" {
-				w.strField("id", p.id)
+				w.StrField("id", p.id)
 			} else {
-				w.opt("id")
+				w.Opt("id")
 			}
-			w.close()
+			w.Close()
 		}
 	case partSig:
-		w.open(p.ov)
-		w.opt("text")
-		w.opt("thought")
+		w.Open(p.ov)
+		w.Opt("text")
+		w.Opt("thought")
 	}
 	if p.sig != "" {
-		w.strField("thoughtSignature", p.sig)
+		w.StrField("thoughtSignature", p.sig)
 	} else {
-		w.opt("thoughtSignature")
+		w.Opt("thoughtSignature")
 	}
-	w.close()
+	w.Close()
 }
 
 // writeUsage writes usageMetadata from u: the inverse of the decoder's
 // normalisation, zero counts omitted as proto3 JSON does.
 func (e *Encoder) writeUsage(u *sluice.Usage, uov []byte) {
 	w := &e.jw
-	w.open(uov)
+	w.Open(uov)
 	var tool int64
-	if v, ok := lookup(uov, "toolUsePromptTokenCount"); ok {
+	if v, ok := jsonwire.Lookup(uov, "toolUsePromptTokenCount"); ok {
 		tool, _ = strconv.ParseInt(string(v), 10, 64)
 	}
 	prompt := u.InputTotal() - tool
@@ -523,24 +524,24 @@ func (e *Encoder) writeUsage(u *sluice.Usage, uov []byte) {
 	cands := u.Output.N - thoughts
 	count := func(k string, n int64) {
 		if n > 0 {
-			if w.key(k) {
-				w.int(n)
+			if w.Key(k) {
+				w.Int(n)
 			}
 			return
 		}
-		w.opt(k)
+		w.Opt(k)
 	}
 	count("promptTokenCount", prompt)
 	count("candidatesTokenCount", cands)
 	count("totalTokenCount", prompt+cands+thoughts+tool)
 	count("cachedContentTokenCount", u.CacheRead.N)
-	w.opt("promptTokensDetails")
-	w.opt("cacheTokensDetails")
-	w.opt("candidatesTokensDetails")
-	w.opt("toolUsePromptTokenCount")
-	w.opt("toolUsePromptTokensDetails")
+	w.Opt("promptTokensDetails")
+	w.Opt("cacheTokensDetails")
+	w.Opt("candidatesTokensDetails")
+	w.Opt("toolUsePromptTokenCount")
+	w.Opt("toolUsePromptTokensDetails")
 	count("thoughtsTokenCount", thoughts)
-	w.close()
+	w.Close()
 }
 
 // finishName is Gemini's finishReason for a normalised finish.

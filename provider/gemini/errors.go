@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/sluicehq/sluice"
+	"github.com/sluicehq/sluice/internal/jsonwire"
 )
 
 // rpcStatus is the google.rpc.Status JSON Gemini sends for errors.
@@ -61,10 +62,10 @@ func rpcError(v []byte, status int) error {
 
 // parseRPC reads a google.rpc error body; nil if body is not one.
 func parseRPC(body []byte, status int) *sluice.Error {
-	b := trimSpace(body)
+	b := jsonwire.TrimSpace(body)
 	if len(b) > 0 && b[0] == '[' {
-		e := arrayElements(b)
-		b, _ = e.next()
+		e, _ := jsonwire.ArrayElements(b)
+		b, _ = e.Next()
 	}
 	var env struct {
 		Error *rpcStatus `json:"error"`

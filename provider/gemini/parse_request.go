@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/sluicehq/sluice"
+	"github.com/sluicehq/sluice/internal/jsonwire"
 )
 
 // RequestInfo holds what a generateContent request says beyond
@@ -128,16 +129,16 @@ func ParseRequest(body []byte) (*sluice.Request, *RequestInfo, error) {
 		var t struct {
 			FunctionDeclarations []wireFunctionDecl `json:"functionDeclarations"`
 		}
-		if err := json.Unmarshal(raw, &t); err != nil || !isObject(raw) {
+		if err := json.Unmarshal(raw, &t); err != nil || !jsonwire.IsObject(raw) {
 			return nil, nil, badRequest(fmt.Sprintf("tools[%d] is not a tool object", i), "see https://ai.google.dev/api/caching#Tool")
 		}
 		if len(t.FunctionDeclarations) == 0 {
 			otherTools = append(otherTools, raw)
 			continue
 		}
-		if m := objectMembers(raw); true {
+		if m, _ := jsonwire.ObjectMembers(raw); true {
 			n := 0
-			for _, _, ok := m.next(); ok; _, _, ok = m.next() {
+			for _, _, ok := m.Next(); ok; _, _, ok = m.Next() {
 				n++
 			}
 			if n > 1 { // function declarations beside another tool in one entry
@@ -307,8 +308,8 @@ func parseToolConfig(req *sluice.Request, raw json.RawMessage) bool {
 		return false
 	}
 	var n int
-	m := objectMembers(raw)
-	for _, _, ok := m.next(); ok; _, _, ok = m.next() {
+	m, _ := jsonwire.ObjectMembers(raw)
+	for _, _, ok := m.Next(); ok; _, _, ok = m.Next() {
 		n++
 	}
 	if n != 1 {

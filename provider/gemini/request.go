@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/sluicehq/sluice"
+	"github.com/sluicehq/sluice/internal/jsonwire"
 )
 
 // The generateContent request body, fields in the order of the API docs.
@@ -270,11 +271,11 @@ func textPart(s string) wirePart { return wirePart{Text: &s} }
 // (upper-case type names), which goes in "parameters" rather than
 // "parametersJsonSchema".
 func openAPISchema(p []byte) bool {
-	t, ok := lookup(p, "type")
+	t, ok := jsonwire.Lookup(p, "type")
 	if !ok {
 		return false
 	}
-	s, err := unquote(t)
+	s, err := jsonwire.UnmarshalString(t)
 	return err == nil && s != "" && s == strings.ToUpper(s)
 }
 
@@ -403,41 +404,41 @@ func mergeExtra(body []byte, extra map[string]json.RawMessage) ([]byte, error) {
 	}
 	slices.Sort(keys)
 	var members []byte
-	m := objectMembers(body)
-	for k, v, ok := m.next(); ok; k, v, ok = m.next() {
+	m, _ := jsonwire.ObjectMembers(body)
+	for k, v, ok := m.Next(); ok; k, v, ok = m.Next() {
 		if x, found := extra[string(k)]; found {
 			v = mergeValues(v, x)
 		}
-		members = appendMember(members, k, v)
+		members = jsonwire.AppendMember(members, k, v)
 	}
 	for _, k := range keys {
-		if _, found := lookup(body, k); found {
+		if _, found := jsonwire.Lookup(body, k); found {
 			continue
 		}
 		q, _ := json.Marshal(k)
-		members = appendMember(members, q[1:len(q)-1], bytes.TrimSpace(extra[k]))
+		members = jsonwire.AppendMember(members, q[1:len(q)-1], bytes.TrimSpace(extra[k]))
 	}
-	return wrapObject(members), nil
+	return jsonwire.WrapObject(members), nil
 }
 
 // mergeValues merges b into a: objects member by member (b wins), arrays
 // by appending b's elements, anything else is b.
 func mergeValues(a, b []byte) []byte {
-	a, b = trimSpace(a), trimSpace(b)
+	a, b = jsonwire.TrimSpace(a), jsonwire.TrimSpace(b)
 	switch {
-	case isObject(a) && isObject(b):
+	case jsonwire.IsObject(a) && jsonwire.IsObject(b):
 		var body []byte
-		m := objectMembers(a)
-		for k, v, ok := m.next(); ok; k, v, ok = m.next() {
-			if x, found := lookup(b, string(k)); found {
+		m, _ := jsonwire.ObjectMembers(a)
+		for k, v, ok := m.Next(); ok; k, v, ok = m.Next() {
+			if x, found := jsonwire.Lookup(b, string(k)); found {
 				v = mergeValues(v, x)
 			}
-			body = appendMember(body, k, v)
+			body = jsonwire.AppendMember(body, k, v)
 		}
-		m = objectMembers(b)
-		for k, v, ok := m.next(); ok; k, v, ok = m.next() {
-			if _, found := lookup(a, string(k)); !found {
-				body = appendMember(body, k, v)
+		m, _ = jsonwire.ObjectMembers(b)
+		for k, v, ok := m.Next(); ok; k, v, ok = m.Next() {
+			if _, found := jsonwire.Lookup(a, string(k)); !found {
+				body = jsonwire.AppendMember(body, k, v)
 			}
 		}
 		return append(append([]byte{'{'}, body...), '}')
@@ -445,8 +446,8 @@ func mergeValues(a, b []byte) []byte {
 		out := []byte{'['}
 		n := 0
 		for _, arr := range [][]byte{a, b} {
-			e := arrayElements(arr)
-			for v, ok := e.next(); ok; v, ok = e.next() {
+			e, _ := jsonwire.ArrayElements(arr)
+			for v, ok := e.Next(); ok; v, ok = e.Next() {
 				if n > 0 {
 					out = append(out, ',')
 				}

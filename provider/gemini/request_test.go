@@ -1,12 +1,15 @@
 package gemini
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"reflect"
+	"strings"
 	"testing"
 
 	"github.com/sluicehq/sluice"
+	"github.com/sluicehq/sluice/internal/jsonwire"
 )
 
 func ptr[T any](v T) *T { return &v }
@@ -107,8 +110,8 @@ func TestBuildRequestThinking(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		gc, _ := lookup(b, "generationConfig")
-		tc, _ := lookup(gc, "thinkingConfig")
+		gc, _ := jsonwire.Lookup(b, "generationConfig")
+		tc, _ := jsonwire.Lookup(gc, "thinkingConfig")
 		if !jsonEqual(t, tc, []byte(tt.want)) {
 			t.Errorf("%s %+v: thinkingConfig = %s, want %s", tt.model, tt.r, tc, tt.want)
 		}
@@ -274,5 +277,25 @@ func TestResponseFromResult(t *testing.T) {
 	want := `{"candidates":[{"content":{"parts":[{"text":"plan","thought":true},{"text":"Hi","thoughtSignature":"S"},{"functionCall":{"name":"f","args":{"a":1}}}],"role":"model"},"finishReason":"STOP","index":0}],"usageMetadata":{"promptTokenCount":5,"candidatesTokenCount":3,"totalTokenCount":12,"thoughtsTokenCount":4},"modelVersion":"gemini-2.5-flash","responseId":"r1"}`
 	if string(got) != want {
 		t.Errorf("got:\n%s\nwant:\n%s", got, want)
+	}
+}
+
+// Gemini's strings are written as Google's JSON writes them, with <, > and & escaped:
+// text (appended directly) and the model name (through the writer), by the
+// stream encoder and ResponseFromResult alike.
+func TestEncodersEscapeHTML(t *testing.T) {
+	res := &sluice.Result{Model: "a<b&c>", Items: []sluice.Item{{Kind: sluice.ItemMessage, Text: "a<b&c>"}}}
+	var buf bytes.Buffer
+	enc := NewEncoder(&buf, EncoderOptions{Model: "a<b&c>"})
+	if err := enc.Encode(&sluice.Event{Type: sluice.EventText, Text: "a<b&c>"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := enc.End(); err != nil {
+		t.Fatal(err)
+	}
+	for name, out := range map[string]string{"ResponseFromResult": string(ResponseFromResult(res)), "Encoder": buf.String()} {
+		if n := strings.Count(out, `"a\u003cb\u0026c\u003e"`); n < 2 { // the text and the model
+			t.Errorf("%s: %s", name, out)
+		}
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"strconv"
 
 	"github.com/sluicehq/sluice"
+	"github.com/sluicehq/sluice/internal/jsonwire"
 )
 
 // Protocol is the name this package uses in [sluice.Extra.Protocol].
@@ -87,7 +88,7 @@ func (d *Decoder) Next() (sluice.Event, error) {
 			}
 			continue
 		}
-		line = trimSpace(line)
+		line = jsonwire.TrimSpace(line)
 		if len(line) == 0 {
 			continue
 		}
@@ -131,13 +132,13 @@ type lineFields struct {
 }
 
 func (d *Decoder) decodeLine(line []byte) error {
-	if !isObject(line) {
+	if !jsonwire.IsObject(line) {
 		return protocolError("a line of the stream is not a JSON object", line, nil)
 	}
 	var f lineFields
 	d.ov = d.ov[:0]
-	m := objectMembers(line)
-	for k, v, ok := m.next(); ok; k, v, ok = m.next() {
+	m, _ := jsonwire.ObjectMembers(line)
+	for k, v, ok := m.Next(); ok; k, v, ok = m.Next() {
 		switch string(k) {
 		case "model":
 			f.model, f.hasModel = v, true
@@ -156,7 +157,7 @@ func (d *Decoder) decodeLine(line []byte) error {
 		case "error":
 			f.errv = v
 		default:
-			d.ov = appendMember(d.ov, k, v)
+			d.ov = jsonwire.AppendMember(d.ov, k, v)
 		}
 	}
 	if f.errv != nil {
@@ -164,13 +165,13 @@ func (d *Decoder) decodeLine(line []byte) error {
 			return err
 		}
 		// An empty or null error is no error; keep it for the round trip.
-		d.ov = appendMember(d.ov, []byte("error"), f.errv)
+		d.ov = jsonwire.AppendMember(d.ov, []byte("error"), f.errv)
 	}
 
 	if !d.started {
 		d.started = true
 		if f.hasModel {
-			s, err := unquote(f.model)
+			s, err := jsonwire.UnmarshalString(f.model)
 			if err != nil {
 				return protocolError("model is not a string", line, err)
 			}
@@ -180,15 +181,15 @@ func (d *Decoder) decodeLine(line []byte) error {
 	}
 	switch {
 	case !f.hasModel:
-		d.ov = appendMember(d.ov, []byte("model"), []byte("null"))
+		d.ov = jsonwire.AppendMember(d.ov, []byte("model"), []byte("null"))
 	case !bytes.Equal(f.model, d.modelRaw):
 		// Another model name (or spelling of it) than the first line's.
-		d.ov = appendMember(d.ov, []byte("model"), f.model)
+		d.ov = jsonwire.AppendMember(d.ov, []byte("model"), f.model)
 	}
 	if f.hasCreated {
-		d.ov = appendMember(d.ov, []byte("created_at"), f.created)
+		d.ov = jsonwire.AppendMember(d.ov, []byte("created_at"), f.created)
 	} else {
-		d.ov = appendMember(d.ov, []byte("created_at"), []byte("null"))
+		d.ov = jsonwire.AppendMember(d.ov, []byte("created_at"), []byte("null"))
 	}
 
 	done := false
@@ -201,12 +202,12 @@ func (d *Decoder) decodeLine(line []byte) error {
 			return protocolError(`"done" is not a boolean`, line, nil)
 		}
 	} else {
-		d.ov = appendMember(d.ov, []byte("done"), []byte("null"))
+		d.ov = jsonwire.AppendMember(d.ov, []byte("done"), []byte("null"))
 	}
 
 	before := len(d.queue)
-	if !f.hasMessage || isNull(f.message) {
-		d.ov = appendMember(d.ov, []byte("message"), []byte("null"))
+	if !f.hasMessage || jsonwire.IsNull(f.message) {
+		d.ov = jsonwire.AppendMember(d.ov, []byte("message"), []byte("null"))
 	} else if err := d.decodeMessage(f.message, line); err != nil {
 		return err
 	}
@@ -216,15 +217,15 @@ func (d *Decoder) decodeLine(line []byte) error {
 			return err
 		}
 	} else if f.doneReason != nil {
-		d.ov = appendMember(d.ov, []byte("done_reason"), f.doneReason)
+		d.ov = jsonwire.AppendMember(d.ov, []byte("done_reason"), f.doneReason)
 	}
 	if !done {
 		// Counts on a line that is not final are not usage: keep them.
 		if f.promptEval != nil {
-			d.ov = appendMember(d.ov, []byte("prompt_eval_count"), f.promptEval)
+			d.ov = jsonwire.AppendMember(d.ov, []byte("prompt_eval_count"), f.promptEval)
 		}
 		if f.eval != nil {
-			d.ov = appendMember(d.ov, []byte("eval_count"), f.eval)
+			d.ov = jsonwire.AppendMember(d.ov, []byte("eval_count"), f.eval)
 		}
 	}
 
@@ -235,7 +236,7 @@ func (d *Decoder) decodeLine(line []byte) error {
 		return nil
 	}
 	last := &d.queue[len(d.queue)-1]
-	fields := wrapObject(d.ov)
+	fields := jsonwire.WrapObject(d.ov)
 	if fields == nil {
 		fields = json.RawMessage("{}")
 	}
@@ -270,18 +271,18 @@ func (d *Decoder) closeItem(line []byte) {
 }
 
 func (d *Decoder) decodeMessage(msg, line []byte) error {
-	if !isObject(msg) {
+	if !jsonwire.IsObject(msg) {
 		return protocolError(`"message" is not an object`, line, nil)
 	}
 	d.msg = d.msg[:0]
 	var content, thinking, calls []byte
 	hasContent := false
-	m := objectMembers(msg)
-	for k, v, ok := m.next(); ok; k, v, ok = m.next() {
+	m, _ := jsonwire.ObjectMembers(msg)
+	for k, v, ok := m.Next(); ok; k, v, ok = m.Next() {
 		switch string(k) {
 		case "role":
 			if string(v) != `"assistant"` {
-				d.msg = appendMember(d.msg, k, v)
+				d.msg = jsonwire.AppendMember(d.msg, k, v)
 			}
 		case "content":
 			content, hasContent = v, true
@@ -290,28 +291,28 @@ func (d *Decoder) decodeMessage(msg, line []byte) error {
 		case "tool_calls":
 			calls = v
 		default:
-			d.msg = appendMember(d.msg, k, v)
+			d.msg = jsonwire.AppendMember(d.msg, k, v)
 		}
 	}
 	if !hasContent {
-		d.msg = appendMember(d.msg, []byte("content"), []byte("null"))
+		d.msg = jsonwire.AppendMember(d.msg, []byte("content"), []byte("null"))
 	}
-	if thinking != nil && !isNull(thinking) {
-		s, err := unquote(thinking)
+	if thinking != nil && !jsonwire.IsNull(thinking) {
+		s, err := jsonwire.UnmarshalString(thinking)
 		if err != nil {
 			return protocolError("message.thinking is not a string", line, err)
 		}
 		if s == "" {
-			d.msg = appendMember(d.msg, []byte("thinking"), thinking)
+			d.msg = jsonwire.AppendMember(d.msg, []byte("thinking"), thinking)
 		} else {
 			d.openItem(sluice.ItemReasoning, line)
 			d.push(sluice.Event{Type: sluice.EventReasoning, Item: d.open, Text: s}, line)
 		}
 	} else if thinking != nil {
-		d.msg = appendMember(d.msg, []byte("thinking"), thinking)
+		d.msg = jsonwire.AppendMember(d.msg, []byte("thinking"), thinking)
 	}
-	if hasContent && !isNull(content) {
-		s, err := unquote(content)
+	if hasContent && !jsonwire.IsNull(content) {
+		s, err := jsonwire.UnmarshalString(content)
 		if err != nil {
 			return protocolError("message.content is not a string", line, err)
 		}
@@ -320,7 +321,7 @@ func (d *Decoder) decodeMessage(msg, line []byte) error {
 			d.push(sluice.Event{Type: sluice.EventText, Item: d.open, Text: s}, line)
 		}
 	} else if hasContent {
-		d.msg = appendMember(d.msg, []byte("content"), content)
+		d.msg = jsonwire.AppendMember(d.msg, []byte("content"), content)
 	}
 	if calls != nil {
 		if err := d.decodeToolCalls(calls, line); err != nil {
@@ -328,7 +329,7 @@ func (d *Decoder) decodeMessage(msg, line []byte) error {
 		}
 	}
 	if len(d.msg) > 0 {
-		d.ov = appendMember(d.ov, []byte("message"), wrapObject(d.msg))
+		d.ov = jsonwire.AppendMember(d.ov, []byte("message"), jsonwire.WrapObject(d.msg))
 	}
 	return nil
 }
@@ -339,36 +340,36 @@ func (d *Decoder) decodeMessage(msg, line []byte) error {
 // when Ollama sends none; Event.ID stays empty then, so an encoder knows the
 // id was not on the wire.
 func (d *Decoder) decodeToolCalls(calls, line []byte) error {
-	if isNull(calls) {
-		d.msg = appendMember(d.msg, []byte("tool_calls"), calls)
+	if jsonwire.IsNull(calls) {
+		d.msg = jsonwire.AppendMember(d.msg, []byte("tool_calls"), calls)
 		return nil
 	}
-	if v := trimSpace(calls); len(v) == 0 || v[0] != '[' {
+	if v := jsonwire.TrimSpace(calls); len(v) == 0 || v[0] != '[' {
 		return protocolError("message.tool_calls is not an array", line, nil)
 	}
 	d.closeItem(line)
 	d.tcs = d.tcs[:0]
 	kept := false
-	e := arrayElements(calls)
-	for call, ok := e.next(); ok; call, ok = e.next() {
-		if !isObject(call) {
+	e, _ := jsonwire.ArrayElements(calls)
+	for call, ok := e.Next(); ok; call, ok = e.Next() {
+		if !jsonwire.IsObject(call) {
 			return protocolError("a tool call is not an object", line, nil)
 		}
 		d.tc = d.tc[:0]
 		var id, name string
 		var args []byte
 		hasFunction := false
-		m := objectMembers(call)
-		for k, v, ok := m.next(); ok; k, v, ok = m.next() {
+		m, _ := jsonwire.ObjectMembers(call)
+		for k, v, ok := m.Next(); ok; k, v, ok = m.Next() {
 			switch string(k) {
 			case "id":
-				s, err := unquote(v)
+				s, err := jsonwire.UnmarshalString(v)
 				if err != nil {
 					return protocolError("a tool call id is not a string", line, err)
 				}
 				id = s
 			case "function":
-				if !isObject(v) {
+				if !jsonwire.IsObject(v) {
 					return protocolError("a tool call's function is not an object", line, nil)
 				}
 				hasFunction = true
@@ -378,11 +379,11 @@ func (d *Decoder) decodeToolCalls(calls, line []byte) error {
 					return err
 				}
 			default:
-				d.tc = appendMember(d.tc, k, v)
+				d.tc = jsonwire.AppendMember(d.tc, k, v)
 			}
 		}
 		if !hasFunction {
-			d.tc = appendMember(d.tc, []byte("function"), []byte("null"))
+			d.tc = jsonwire.AppendMember(d.tc, []byte("function"), []byte("null"))
 		}
 		callID := id
 		if callID == "" {
@@ -409,7 +410,7 @@ func (d *Decoder) decodeToolCalls(calls, line []byte) error {
 	if kept {
 		v := make([]byte, 0, len(d.tcs)+2)
 		v = append(append(append(v, '['), d.tcs...), ']')
-		d.msg = appendMember(d.msg, []byte("tool_calls"), v)
+		d.msg = jsonwire.AppendMember(d.msg, []byte("tool_calls"), v)
 	}
 	return nil
 }
@@ -421,21 +422,21 @@ func (d *Decoder) decodeToolCalls(calls, line []byte) error {
 func (d *Decoder) decodeFunction(fn, line []byte) (name string, args []byte, err error) {
 	d.fn = d.fn[:0]
 	hasIndex := false
-	m := objectMembers(fn)
-	for k, v, ok := m.next(); ok; k, v, ok = m.next() {
+	m, _ := jsonwire.ObjectMembers(fn)
+	for k, v, ok := m.Next(); ok; k, v, ok = m.Next() {
 		switch string(k) {
 		case "name":
-			if name, err = unquote(v); err != nil {
+			if name, err = jsonwire.UnmarshalString(v); err != nil {
 				return "", nil, protocolError("a tool call's name is not a string", line, err)
 			}
 		case "index":
 			hasIndex = true
 			if n, err := strconv.Atoi(string(v)); err != nil || n != d.calls {
-				d.fn = appendMember(d.fn, k, v)
+				d.fn = jsonwire.AppendMember(d.fn, k, v)
 			}
 		case "arguments":
 			switch {
-			case isObject(v):
+			case jsonwire.IsObject(v):
 				d.args = d.args[:0]
 				buf := bytes.NewBuffer(d.args)
 				if err := json.Compact(buf, v); err != nil {
@@ -444,29 +445,29 @@ func (d *Decoder) decodeFunction(fn, line []byte) (name string, args []byte, err
 				d.args = buf.Bytes()
 				args = d.args
 			case len(v) > 0 && v[0] == '"':
-				s, err := unquote(v)
+				s, err := jsonwire.UnmarshalString(v)
 				if err != nil {
 					return "", nil, protocolError("a tool call's arguments do not parse", line, err)
 				}
 				args = []byte(s)
-				d.fn = appendMember(d.fn, k, v)
+				d.fn = jsonwire.AppendMember(d.fn, k, v)
 			default:
-				d.fn = appendMember(d.fn, k, v)
+				d.fn = jsonwire.AppendMember(d.fn, k, v)
 			}
 		default:
-			d.fn = appendMember(d.fn, k, v)
+			d.fn = jsonwire.AppendMember(d.fn, k, v)
 		}
 	}
 	if !hasIndex {
-		d.fn = appendMember(d.fn, []byte("index"), []byte("null"))
+		d.fn = jsonwire.AppendMember(d.fn, []byte("index"), []byte("null"))
 	}
 	if args == nil {
-		if _, ok := lookup(fn, "arguments"); !ok {
-			d.fn = appendMember(d.fn, []byte("arguments"), []byte("null"))
+		if _, ok := jsonwire.Lookup(fn, "arguments"); !ok {
+			d.fn = jsonwire.AppendMember(d.fn, []byte("arguments"), []byte("null"))
 		}
 	}
 	if len(d.fn) > 0 {
-		d.tc = appendMember(d.tc, []byte("function"), wrapObject(d.fn))
+		d.tc = jsonwire.AppendMember(d.tc, []byte("function"), jsonwire.WrapObject(d.fn))
 	}
 	return name, args, nil
 }
@@ -477,17 +478,17 @@ func (d *Decoder) decodeDone(f *lineFields, line []byte) error {
 	d.done = true
 	d.closeItem(line)
 	raw := ""
-	if f.doneReason != nil && !isNull(f.doneReason) {
-		s, err := unquote(f.doneReason)
+	if f.doneReason != nil && !jsonwire.IsNull(f.doneReason) {
+		s, err := jsonwire.UnmarshalString(f.doneReason)
 		if err != nil {
 			return protocolError("done_reason is not a string", line, err)
 		}
 		raw = s
 		if raw == "" {
-			d.ov = appendMember(d.ov, []byte("done_reason"), f.doneReason)
+			d.ov = jsonwire.AppendMember(d.ov, []byte("done_reason"), f.doneReason)
 		}
 	} else if f.doneReason != nil {
-		d.ov = appendMember(d.ov, []byte("done_reason"), f.doneReason)
+		d.ov = jsonwire.AppendMember(d.ov, []byte("done_reason"), f.doneReason)
 	}
 	u := &sluice.Usage{}
 	for _, c := range []struct {
@@ -496,7 +497,7 @@ func (d *Decoder) decodeDone(f *lineFields, line []byte) error {
 		dst  *sluice.Count
 	}{{"prompt_eval_count", f.promptEval, &u.Input}, {"eval_count", f.eval, &u.Output}} {
 		n := int64(0)
-		if c.raw != nil && !isNull(c.raw) {
+		if c.raw != nil && !jsonwire.IsNull(c.raw) {
 			v, err := strconv.ParseInt(string(c.raw), 10, 64)
 			if err != nil {
 				return protocolError(c.name+" is not an integer", line, err)
@@ -504,8 +505,8 @@ func (d *Decoder) decodeDone(f *lineFields, line []byte) error {
 			n = v
 		}
 		// Ollama omits zero counts (omitempty); a 0 on the wire is kept.
-		if c.raw != nil && (n == 0 || isNull(c.raw)) {
-			d.ov = appendMember(d.ov, []byte(c.name), c.raw)
+		if c.raw != nil && (n == 0 || jsonwire.IsNull(c.raw)) {
+			d.ov = jsonwire.AppendMember(d.ov, []byte(c.name), c.raw)
 		}
 		*c.dst = sluice.ReportedCount(n)
 	}
@@ -532,13 +533,13 @@ func finishReason(raw string, toolCalls bool) sluice.FinishReason {
 // the value is null or an empty string (Ollama's own client treats only a
 // non-empty error as one).
 func streamError(v []byte) error {
-	if isNull(v) {
+	if jsonwire.IsNull(v) {
 		return nil
 	}
-	msg, err := unquote(v)
+	msg, err := jsonwire.UnmarshalString(v)
 	if err != nil {
-		if s, ok := lookup(v, "message"); ok {
-			msg, _ = unquote(s)
+		if s, ok := jsonwire.Lookup(v, "message"); ok {
+			msg, _ = jsonwire.UnmarshalString(s)
 		}
 		if msg == "" {
 			msg = string(v)

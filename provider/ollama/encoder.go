@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/sluicehq/sluice"
+	"github.com/sluicehq/sluice/internal/jsonwire"
 )
 
 // EncoderOptions configure an [Encoder]. The zero value is ready to use.
@@ -55,7 +56,7 @@ type Encoder struct {
 	f    interface{ Flush() error }
 	opts EncoderOptions
 	out  []byte // complete lines not yet written
-	jw   writer
+	jw   jsonwire.Writer
 	err  error
 
 	model   string
@@ -184,9 +185,9 @@ func (e *Encoder) Encode(ev *sluice.Event) error {
 		e.encodeError(ev.Err)
 		return nil
 	case sluice.EventPassthrough:
-		if own && isObject(ev.Raw) && json.Valid(ev.Raw) {
+		if own && jsonwire.IsObject(ev.Raw) && json.Valid(ev.Raw) {
 			e.flushPending()
-			e.out = append(e.out, trimSpace(ev.Raw)...)
+			e.out = append(e.out, jsonwire.TrimSpace(ev.Raw)...)
 			e.out = append(e.out, '\n')
 			e.own = false
 		}
@@ -220,61 +221,61 @@ func (e *Encoder) writeLine(ov []byte, done bool) {
 		ov = nil
 	}
 	w := &e.jw
-	w.b = e.out
-	w.open(ov)
-	w.strField("model", e.model)
-	w.opt("remote_model")
-	w.opt("remote_host")
-	if w.key("created_at") {
-		w.b = append(w.b, '"')
-		w.b = e.now().AppendFormat(w.b, time.RFC3339Nano)
-		w.b = append(w.b, '"')
+	w.Buf = e.out
+	w.Open(ov)
+	w.StrField("model", e.model)
+	w.Opt("remote_model")
+	w.Opt("remote_host")
+	if w.Key("created_at") {
+		w.Buf = append(w.Buf, '"')
+		w.Buf = e.now().AppendFormat(w.Buf, time.RFC3339Nano)
+		w.Buf = append(w.Buf, '"')
 	}
-	if mov, ok := w.sub("message"); ok {
-		w.open(mov)
-		w.strField("role", "assistant")
-		if w.key("content") {
-			w.b = appendString(w.b, string(e.content))
+	if mov, ok := w.Sub("message"); ok {
+		w.Open(mov)
+		w.StrField("role", "assistant")
+		if w.Key("content") {
+			w.Buf = jsonwire.AppendHTMLString(w.Buf, string(e.content))
 		}
 		if len(e.thinking) > 0 {
-			if w.key("thinking") {
-				w.b = appendString(w.b, string(e.thinking))
+			if w.Key("thinking") {
+				w.Buf = jsonwire.AppendHTMLString(w.Buf, string(e.thinking))
 			}
 		} else {
-			w.opt("thinking")
+			w.Opt("thinking")
 		}
-		w.opt("images")
+		w.Opt("images")
 		if len(e.pcalls) > 0 {
-			if tov, ok := w.subArray("tool_calls"); ok {
+			if tov, ok := w.SubArray("tool_calls"); ok {
 				e.writeToolCalls(tov)
 			}
 		} else {
-			w.opt("tool_calls")
+			w.Opt("tool_calls")
 		}
-		w.close()
+		w.Close()
 	}
-	if w.key("done") {
-		w.bool(done)
+	if w.Key("done") {
+		w.Bool(done)
 	}
 	if done {
 		e.done = true
 		reason := e.doneReason()
 		if reason != "" {
-			w.strField("done_reason", reason)
+			w.StrField("done_reason", reason)
 		} else {
-			w.opt("done_reason")
+			w.Opt("done_reason")
 		}
-		w.opt("logprobs")
+		w.Opt("logprobs")
 		e.metric("total_duration", e.lastAny)
-		w.opt("load_duration")
+		w.Opt("load_duration")
 		e.count("prompt_eval_count", e.usage.Input.N+e.usage.CacheRead.N+e.usage.CacheWrite.N)
 		e.metric("prompt_eval_duration", e.first)
 		e.count("eval_count", e.usage.Output.N)
 		e.metric("eval_duration", e.last-e.first)
 	}
-	w.close()
-	e.out = append(w.b, '\n')
-	w.b = nil
+	w.Close()
+	e.out = append(w.Buf, '\n')
+	w.Buf = nil
 	e.content, e.thinking = e.content[:0], e.thinking[:0]
 	clear(e.pcalls)
 	e.pcalls = e.pcalls[:0]
@@ -296,12 +297,12 @@ func (e *Encoder) doneReason() string {
 func (e *Encoder) count(k string, n int64) {
 	w := &e.jw
 	if n > 0 {
-		if w.key(k) {
-			w.int(n)
+		if w.Key(k) {
+			w.Int(n)
 		}
 		return
 	}
-	w.opt(k)
+	w.Opt(k)
 }
 
 // metric writes a duration in nanoseconds. Lines of Ollama's own stream
@@ -309,52 +310,52 @@ func (e *Encoder) count(k string, n int64) {
 func (e *Encoder) metric(k string, d time.Duration) {
 	w := &e.jw
 	if e.hasRaw || d <= 0 {
-		w.opt(k)
+		w.Opt(k)
 		return
 	}
-	if w.key(k) {
-		w.int(int64(d))
+	if w.Key(k) {
+		w.Int(int64(d))
 	}
 }
 
 func (e *Encoder) writeToolCalls(ov []byte) {
 	w := &e.jw
-	w.openArray()
+	w.OpenArray()
 	for i, c := range e.pcalls {
-		w.elem()
-		w.open(index(ov, i))
+		w.Elem()
+		w.Open(jsonwire.Index(ov, i))
 		id := c.callID
 		if c.own {
 			id = c.id // empty when the decoder synthesised the call id
 		}
 		if id != "" {
-			w.strField("id", id)
+			w.StrField("id", id)
 		} else {
-			w.opt("id")
+			w.Opt("id")
 		}
-		if fov, ok := w.sub("function"); ok {
-			w.open(fov)
-			if w.key("index") {
-				w.int(int64(e.nextTC))
+		if fov, ok := w.Sub("function"); ok {
+			w.Open(fov)
+			if w.Key("index") {
+				w.Int(int64(e.nextTC))
 			}
-			w.strField("name", c.name)
-			if w.key("arguments") {
-				args := trimSpace(c.args)
+			w.StrField("name", c.name)
+			if w.Key("arguments") {
+				args := jsonwire.TrimSpace(c.args)
 				switch {
 				case len(args) == 0:
-					w.raw([]byte("{}"))
-				case isObject(args) && json.Valid(args):
-					w.raw(args)
+					w.Raw([]byte("{}"))
+				case jsonwire.IsObject(args) && json.Valid(args):
+					w.Raw(args)
 				default:
-					w.str(string(c.args))
+					w.Str(string(c.args))
 				}
 			}
-			w.close()
+			w.Close()
 		}
 		e.nextTC++
-		w.close()
+		w.Close()
 	}
-	w.closeArray()
+	w.CloseArray()
 }
 
 func (e *Encoder) encodeError(se *sluice.Error) {
@@ -367,7 +368,7 @@ func (e *Encoder) encodeError(se *sluice.Error) {
 		}
 	}
 	e.out = append(e.out, `{"error":`...)
-	e.out = appendString(e.out, msg)
+	e.out = jsonwire.AppendHTMLString(e.out, msg)
 	e.out = append(e.out, "}\n"...)
 	e.ended = true
 }

@@ -255,3 +255,23 @@ func BenchmarkEncoder(b *testing.B) {
 		sink.Reset()
 	}
 }
+
+// Ollama's strings are written as its Go server writes them, with <, > and & escaped:
+// text (appended directly) and the model name (through the writer), by the
+// stream encoder and ChatResponseFromResult alike.
+func TestEncodersEscapeHTML(t *testing.T) {
+	res := &sluice.Result{Model: "a<b&c>", Text: "a<b&c>"}
+	var buf bytes.Buffer
+	enc := NewEncoder(&buf, EncoderOptions{Model: "a<b&c>", Now: fixedNow})
+	if err := enc.Encode(&sluice.Event{Type: sluice.EventText, Text: "a<b&c>"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := enc.End(); err != nil {
+		t.Fatal(err)
+	}
+	for name, out := range map[string]string{"ChatResponseFromResult": string(ChatResponseFromResult(res, fixedNow())), "Encoder": buf.String()} {
+		if n := strings.Count(out, `"a\u003cb\u0026c\u003e"`); n < 2 { // the text and the model
+			t.Errorf("%s: %s", name, out)
+		}
+	}
+}

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/sluicehq/sluice"
+	"github.com/sluicehq/sluice/internal/jsonwire"
 )
 
 // ParseError turns an Ollama HTTP error reply into a *sluice.Error. Ollama
@@ -26,10 +27,10 @@ func ParseError(status int, h http.Header, body []byte) *sluice.Error {
 	}
 	msg := ""
 	if json.Unmarshal(body, &b) == nil && b.Error != nil {
-		if s, err := unquote(b.Error); err == nil {
+		if s, err := jsonwire.UnmarshalString(b.Error); err == nil {
 			msg = s
-		} else if m, ok := lookup(b.Error, "message"); ok {
-			msg, _ = unquote(m)
+		} else if m, ok := jsonwire.Lookup(b.Error, "message"); ok {
+			msg, _ = jsonwire.UnmarshalString(m)
 		}
 	}
 	if msg == "" {
@@ -76,7 +77,7 @@ func WriteError(w http.ResponseWriter, e *sluice.Error) {
 	}
 	var b bytes.Buffer
 	b.WriteString(`{"error":`)
-	b.Write(appendString(nil, msg))
+	b.Write(jsonwire.AppendHTMLString(nil, msg))
 	b.WriteString("}")
 	h := w.Header()
 	h.Set("Content-Type", "application/json; charset=utf-8")

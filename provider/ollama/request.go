@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/sluicehq/sluice"
+	"github.com/sluicehq/sluice/internal/jsonwire"
 )
 
 // The /api/chat request body. Field order follows Ollama's api.ChatRequest.
@@ -231,41 +232,41 @@ func mergeExtra(body []byte, extra map[string]json.RawMessage) ([]byte, error) {
 	}
 	slices.Sort(keys)
 	var members []byte
-	m := objectMembers(body)
-	for k, v, ok := m.next(); ok; k, v, ok = m.next() {
+	m, _ := jsonwire.ObjectMembers(body)
+	for k, v, ok := m.Next(); ok; k, v, ok = m.Next() {
 		if x, found := extra[string(k)]; found {
 			v = mergeObjects(v, x)
 		}
-		members = appendMember(members, k, v)
+		members = jsonwire.AppendMember(members, k, v)
 	}
 	for _, k := range keys {
-		if _, found := lookup(body, k); found {
+		if _, found := jsonwire.Lookup(body, k); found {
 			continue
 		}
 		q, _ := json.Marshal(k)
-		members = appendMember(members, q[1:len(q)-1], bytes.TrimSpace(extra[k]))
+		members = jsonwire.AppendMember(members, q[1:len(q)-1], bytes.TrimSpace(extra[k]))
 	}
-	return wrapObject(members), nil
+	return jsonwire.WrapObject(members), nil
 }
 
 // mergeObjects returns b merged into a when both are objects (b's members
 // win), otherwise b.
 func mergeObjects(a, b []byte) []byte {
-	if !isObject(a) || !isObject(b) {
+	if !jsonwire.IsObject(a) || !jsonwire.IsObject(b) {
 		return bytes.TrimSpace(b)
 	}
 	out := []byte{'{'}
 	var body []byte
-	m := objectMembers(a)
-	for k, v, ok := m.next(); ok; k, v, ok = m.next() {
-		if _, found := lookup(b, string(k)); found {
+	m, _ := jsonwire.ObjectMembers(a)
+	for k, v, ok := m.Next(); ok; k, v, ok = m.Next() {
+		if _, found := jsonwire.Lookup(b, string(k)); found {
 			continue
 		}
-		body = appendMember(body, k, v)
+		body = jsonwire.AppendMember(body, k, v)
 	}
-	m = objectMembers(b)
-	for k, v, ok := m.next(); ok; k, v, ok = m.next() {
-		body = appendMember(body, k, v)
+	m, _ = jsonwire.ObjectMembers(b)
+	for k, v, ok := m.Next(); ok; k, v, ok = m.Next() {
+		body = jsonwire.AppendMember(body, k, v)
 	}
 	out = append(out, body...)
 	return append(out, '}')

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/sluicehq/sluice"
+	"github.com/sluicehq/sluice/internal/jsonwire"
 )
 
 // ChatResponseFromResult returns the reply of POST /api/chat with
@@ -14,48 +15,48 @@ import (
 // (total_duration = E2E, prompt_eval_duration = TTFT, eval_duration =
 // E2E − TTFT). created_at is now.
 func ChatResponseFromResult(res *sluice.Result, now time.Time) []byte {
-	w := &writer{}
-	w.open(nil)
-	w.strField("model", res.Model)
-	w.key("created_at")
-	w.b = append(w.b, '"')
-	w.b = now.AppendFormat(w.b, time.RFC3339Nano)
-	w.b = append(w.b, '"')
-	w.key("message")
-	w.open(nil)
-	w.strField("role", "assistant")
-	w.strField("content", res.Text)
+	w := &jsonwire.Writer{}
+	w.Open(nil)
+	w.StrField("model", res.Model)
+	w.Key("created_at")
+	w.Buf = append(w.Buf, '"')
+	w.Buf = now.AppendFormat(w.Buf, time.RFC3339Nano)
+	w.Buf = append(w.Buf, '"')
+	w.Key("message")
+	w.Open(nil)
+	w.StrField("role", "assistant")
+	w.StrField("content", res.Text)
 	if res.Reasoning != "" {
-		w.strField("thinking", res.Reasoning)
+		w.StrField("thinking", res.Reasoning)
 	}
 	if len(res.ToolCalls) > 0 {
-		w.key("tool_calls")
-		w.openArray()
+		w.Key("tool_calls")
+		w.OpenArray()
 		for i, tc := range res.ToolCalls {
-			w.elem()
-			w.open(nil)
+			w.Elem()
+			w.Open(nil)
 			if tc.ID != "" {
-				w.strField("id", tc.ID)
+				w.StrField("id", tc.ID)
 			}
-			w.key("function")
-			w.open(nil)
-			w.key("index")
-			w.int(int64(i))
-			w.strField("name", tc.Name)
-			w.key("arguments")
-			if args := []byte(tc.Arguments); isObject(args) && json.Valid(args) {
-				w.raw(args)
+			w.Key("function")
+			w.Open(nil)
+			w.Key("index")
+			w.Int(int64(i))
+			w.StrField("name", tc.Name)
+			w.Key("arguments")
+			if args := []byte(tc.Arguments); jsonwire.IsObject(args) && json.Valid(args) {
+				w.Raw(args)
 			} else {
-				w.str(tc.Arguments)
+				w.Str(tc.Arguments)
 			}
-			w.close()
-			w.close()
+			w.Close()
+			w.Close()
 		}
-		w.closeArray()
+		w.CloseArray()
 	}
-	w.close()
-	w.key("done")
-	w.bool(true)
+	w.Close()
+	w.Key("done")
+	w.Bool(true)
 	reason := "stop"
 	switch res.Finish {
 	case sluice.FinishLength, sluice.FinishBudget:
@@ -64,12 +65,12 @@ func ChatResponseFromResult(res *sluice.Result, now time.Time) []byte {
 	if res.RawFinish != "" && res.Provider == Protocol {
 		reason = res.RawFinish
 	}
-	w.strField("done_reason", reason)
+	w.StrField("done_reason", reason)
 	m := res.Metrics
 	nonZero := func(k string, n int64) {
 		if n > 0 {
-			w.key(k)
-			w.int(n)
+			w.Key(k)
+			w.Int(n)
 		}
 	}
 	nonZero("total_duration", int64(m.E2E))
@@ -77,6 +78,6 @@ func ChatResponseFromResult(res *sluice.Result, now time.Time) []byte {
 	nonZero("prompt_eval_duration", int64(m.TTFT))
 	nonZero("eval_count", res.Usage.Output.N)
 	nonZero("eval_duration", int64(m.E2E-m.TTFT))
-	w.close()
-	return w.b
+	w.Close()
+	return w.Buf
 }

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/sluicehq/sluice"
+	"github.com/sluicehq/sluice/internal/jsonwire"
 	"github.com/sluicehq/sluice/sse"
 )
 
@@ -56,18 +57,18 @@ func (c *chunk) begin(px *extraInfo) {
 		return
 	}
 	c.top = px.chunk
-	it, _ := arrayElements(px.choices)
-	for el, ok := it.next(); ok; el, ok = it.next() {
-		idx, _ := lookup(el, "index")
+	it, _ := jsonwire.ArrayElements(px.choices)
+	for el, ok := it.Next(); ok; el, ok = it.Next() {
+		idx, _ := jsonwire.Lookup(el, "index")
 		n, ok := intValue(idx)
 		if !ok {
 			continue
 		}
 		co := c.choice(int(n))
-		if v, ok := lookup(el, "choice"); ok {
+		if v, ok := jsonwire.Lookup(el, "choice"); ok {
 			co.choiceRes = v
 		}
-		if v, ok := lookup(el, "delta"); ok {
+		if v, ok := jsonwire.Lookup(el, "delta"); ok {
 			co.deltaRes = v
 		}
 	}
@@ -128,31 +129,31 @@ func (e *Encoder) stamp() {
 func (e *Encoder) head(b []byte, top []byte, origin bool) []byte {
 	e.stamp()
 	b = append(b, '{')
-	if _, ok := lookup(top, "id"); !ok || e.opts.ID != "" {
+	if _, ok := jsonwire.Lookup(top, "id"); !ok || e.opts.ID != "" {
 		b = append(b, `"id":`...)
-		b = appendString(b, e.id)
+		b = jsonwire.AppendString(b, e.id)
 	}
-	if _, ok := lookup(top, "object"); !ok {
-		b = comma(b)
+	if _, ok := jsonwire.Lookup(top, "object"); !ok {
+		b = jsonwire.Comma(b)
 		b = append(b, `"object":"chat.completion.chunk"`...)
 	}
-	if _, ok := lookup(top, "created"); !ok || e.opts.Created != 0 {
-		b = comma(b)
+	if _, ok := jsonwire.Lookup(top, "created"); !ok || e.opts.Created != 0 {
+		b = jsonwire.Comma(b)
 		b = append(b, `"created":`...)
 		b = appendInt(b, e.created)
 	}
-	if _, ok := lookup(top, "model"); !ok || e.opts.Model != "" {
-		b = comma(b)
+	if _, ok := jsonwire.Lookup(top, "model"); !ok || e.opts.Model != "" {
+		b = jsonwire.Comma(b)
 		b = append(b, `"model":`...)
-		b = appendString(b, e.model)
+		b = jsonwire.AppendString(b, e.model)
 	}
 	if !origin && e.opts.SystemFingerprint != "" {
-		b = comma(b)
+		b = jsonwire.Comma(b)
 		b = append(b, `"system_fingerprint":`...)
-		b = appendString(b, e.opts.SystemFingerprint)
+		b = jsonwire.AppendString(b, e.opts.SystemFingerprint)
 	}
-	it, _ := objectMembers(top)
-	for k, v, ok := it.next(); ok; k, v, ok = it.next() {
+	it, _ := jsonwire.ObjectMembers(top)
+	for k, v, ok := it.Next(); ok; k, v, ok = it.Next() {
 		switch string(k) {
 		case "id":
 			if e.opts.ID != "" {
@@ -167,25 +168,25 @@ func (e *Encoder) head(b []byte, top []byte, origin bool) []byte {
 				continue
 			}
 		}
-		b = appendMember(b, k, v)
+		b = jsonwire.AppendMember(b, k, v)
 	}
-	return comma(b)
+	return jsonwire.Comma(b)
 }
 
 // writeChunk serialises c and buffers it as one SSE event.
 func (e *Encoder) writeChunk(c *chunk) {
 	b := e.head(e.buf[:0], c.top, c.origin)
-	if _, ok := lookup(c.top, "choices"); !ok {
+	if _, ok := jsonwire.Lookup(c.top, "choices"); !ok {
 		b = append(b, `"choices":[`...)
 		for i := range c.choices {
-			b = comma(b)
+			b = jsonwire.Comma(b)
 			b = e.appendChoice(b, c, &c.choices[i])
 		}
 		b = append(b, ']')
 	}
 	if c.usage != nil && e.opts.IncludeUsage && !c.usageInXGroq {
-		if _, ok := lookup(c.top, "usage"); !ok {
-			b = comma(b)
+		if _, ok := jsonwire.Lookup(c.top, "usage"); !ok {
+			b = jsonwire.Comma(b)
 			b = append(b, `"usage":`...)
 			b = appendUsage(b, c.usage, c.usageRes)
 		}
@@ -197,7 +198,7 @@ func (e *Encoder) writeChunk(c *chunk) {
 	e.buf = b
 	e.setErr(e.w.Encode(sse.Event{Data: b}))
 	for i := range c.choices {
-		if _, ok := lookup(c.choices[i].deltaRes, "role"); ok {
+		if _, ok := jsonwire.Lookup(c.choices[i].deltaRes, "role"); ok {
 			e.choiceState(c.choices[i].index).roleSent = true
 		}
 	}
@@ -206,44 +207,44 @@ func (e *Encoder) writeChunk(c *chunk) {
 func (e *Encoder) appendChoice(b []byte, c *chunk, co *choiceOut) []byte {
 	b = append(b, `{"index":`...)
 	b = appendInt(b, int64(co.index))
-	it, _ := objectMembers(co.choiceRes)
-	for k, v, ok := it.next(); ok; k, v, ok = it.next() {
-		b = appendMember(b, k, v)
+	it, _ := jsonwire.ObjectMembers(co.choiceRes)
+	for k, v, ok := it.Next(); ok; k, v, ok = it.Next() {
+		b = jsonwire.AppendMember(b, k, v)
 	}
-	if _, ok := lookup(co.choiceRes, "delta"); !ok {
+	if _, ok := jsonwire.Lookup(co.choiceRes, "delta"); !ok {
 		b = append(b, `,"delta":{`...)
-		it, _ := objectMembers(co.deltaRes)
-		for k, v, ok := it.next(); ok; k, v, ok = it.next() {
-			b = appendMember(b, k, v)
+		it, _ := jsonwire.ObjectMembers(co.deltaRes)
+		for k, v, ok := it.Next(); ok; k, v, ok = it.Next() {
+			b = jsonwire.AppendMember(b, k, v)
 		}
 		if co.hasContent {
-			b = comma(b)
-			b = appendKey(b, "content")
-			b = appendString(b, co.content)
+			b = jsonwire.Comma(b)
+			b = jsonwire.AppendKey(b, "content")
+			b = jsonwire.AppendString(b, co.content)
 		}
 		if co.hasReasoning {
 			if co.reasoningField == "both" {
-				b = comma(b)
-				b = appendKey(b, "reasoning_content")
-				b = appendString(b, co.reasoning)
-				b = comma(b)
-				b = appendKey(b, "reasoning")
+				b = jsonwire.Comma(b)
+				b = jsonwire.AppendKey(b, "reasoning_content")
+				b = jsonwire.AppendString(b, co.reasoning)
+				b = jsonwire.Comma(b)
+				b = jsonwire.AppendKey(b, "reasoning")
 			} else {
-				b = comma(b)
-				b = appendKey(b, co.reasoningField)
+				b = jsonwire.Comma(b)
+				b = jsonwire.AppendKey(b, co.reasoningField)
 			}
-			b = appendString(b, co.reasoning)
+			b = jsonwire.AppendString(b, co.reasoning)
 		}
 		if co.hasRefusal {
-			b = comma(b)
-			b = appendKey(b, "refusal")
-			b = appendString(b, co.refusal)
+			b = jsonwire.Comma(b)
+			b = jsonwire.AppendKey(b, "refusal")
+			b = jsonwire.AppendString(b, co.refusal)
 		}
 		if len(co.tools) > 0 {
-			b = comma(b)
+			b = jsonwire.Comma(b)
 			b = append(b, `"tool_calls":[`...)
 			for i := range co.tools {
-				b = comma(b)
+				b = jsonwire.Comma(b)
 				b = appendTool(b, &co.tools[i], c.origin)
 			}
 			b = append(b, ']')
@@ -253,14 +254,14 @@ func (e *Encoder) appendChoice(b []byte, c *chunk, co *choiceOut) []byte {
 	if !c.origin {
 		b = append(b, `,"logprobs":null,"finish_reason":`...)
 		if co.hasFinish {
-			return append(appendString(b, co.finish), '}')
+			return append(jsonwire.AppendString(b, co.finish), '}')
 		}
 		return append(b, "null}"...)
 	}
 	if co.hasFinish {
-		if _, ok := lookup(co.choiceRes, "finish_reason"); !ok {
+		if _, ok := jsonwire.Lookup(co.choiceRes, "finish_reason"); !ok {
 			b = append(b, `,"finish_reason":`...)
-			b = appendString(b, co.finish)
+			b = jsonwire.AppendString(b, co.finish)
 		}
 	}
 	return append(b, '}')
@@ -268,50 +269,50 @@ func (e *Encoder) appendChoice(b []byte, c *chunk, co *choiceOut) []byte {
 
 func appendTool(b []byte, t *toolOut, origin bool) []byte {
 	b = append(b, '{')
-	if _, ok := lookup(t.res, "index"); !ok {
+	if _, ok := jsonwire.Lookup(t.res, "index"); !ok {
 		b = append(b, `"index":`...)
 		b = appendInt(b, int64(t.index))
 	}
 	if t.first {
 		if t.id != "" {
-			b = comma(b)
+			b = jsonwire.Comma(b)
 			b = append(b, `"id":`...)
-			b = appendString(b, t.id)
+			b = jsonwire.AppendString(b, t.id)
 		}
-		if _, ok := lookup(t.res, "type"); !ok {
-			b = comma(b)
+		if _, ok := jsonwire.Lookup(t.res, "type"); !ok {
+			b = jsonwire.Comma(b)
 			b = append(b, `"type":"function"`...)
 		}
 	}
-	fnRes, hasFnRes := lookup(t.res, "function")
-	if _, isObj := objectMembers(fnRes); hasFnRes && !isObj {
+	fnRes, hasFnRes := jsonwire.Lookup(t.res, "function")
+	if _, isObj := jsonwire.ObjectMembers(fnRes); hasFnRes && !isObj {
 		// A function member that is not an object is written as it came.
 	} else {
-		b = comma(b)
+		b = jsonwire.Comma(b)
 		b = append(b, `"function":{`...)
 		if t.first && (t.name != "" || !origin) {
 			b = append(b, `"name":`...)
-			b = appendString(b, t.name)
+			b = jsonwire.AppendString(b, t.name)
 		}
-		if _, ok := lookup(fnRes, "arguments"); !ok && (t.first || t.hasArgs) {
-			b = comma(b)
+		if _, ok := jsonwire.Lookup(fnRes, "arguments"); !ok && (t.first || t.hasArgs) {
+			b = jsonwire.Comma(b)
 			b = append(b, `"arguments":`...)
-			b = appendString(b, t.args)
+			b = jsonwire.AppendString(b, t.args)
 		}
-		it, _ := objectMembers(fnRes)
-		for k, v, ok := it.next(); ok; k, v, ok = it.next() {
-			b = appendMember(b, k, v)
+		it, _ := jsonwire.ObjectMembers(fnRes)
+		for k, v, ok := it.Next(); ok; k, v, ok = it.Next() {
+			b = jsonwire.AppendMember(b, k, v)
 		}
 		b = append(b, '}')
 	}
-	it, _ := objectMembers(t.res)
-	for k, v, ok := it.next(); ok; k, v, ok = it.next() {
+	it, _ := jsonwire.ObjectMembers(t.res)
+	for k, v, ok := it.Next(); ok; k, v, ok = it.Next() {
 		if string(k) == "function" && hasFnRes {
-			if _, isObj := objectMembers(v); isObj {
+			if _, isObj := jsonwire.ObjectMembers(v); isObj {
 				continue
 			}
 		}
-		b = appendMember(b, k, v)
+		b = jsonwire.AppendMember(b, k, v)
 	}
 	return append(b, '}')
 }
@@ -319,17 +320,17 @@ func appendTool(b []byte, t *toolOut, origin bool) []byte {
 // rawChunk writes a chunk this package's decoder passed through whole,
 // restamped with the options' id, model and created.
 func (e *Encoder) rawChunk(raw []byte) {
-	if !validObject(raw) {
+	if !jsonwire.ValidObject(raw) {
 		e.setErr(e.w.Encode(sse.Event{Data: raw}))
 		return
 	}
-	if chs, ok := lookup(raw, "choices"); ok {
-		it, _ := arrayElements(chs)
-		for el, ok := it.next(); ok; el, ok = it.next() {
-			idx, _ := lookup(el, "index")
-			delta, _ := lookup(el, "delta")
+	if chs, ok := jsonwire.Lookup(raw, "choices"); ok {
+		it, _ := jsonwire.ArrayElements(chs)
+		for el, ok := it.Next(); ok; el, ok = it.Next() {
+			idx, _ := jsonwire.Lookup(el, "index")
+			delta, _ := jsonwire.Lookup(el, "delta")
 			n, okN := intValue(idx)
-			if _, hasRole := lookup(delta, "role"); okN && hasRole {
+			if _, hasRole := jsonwire.Lookup(delta, "role"); okN && hasRole {
 				e.choiceState(int(n)).roleSent = true
 			}
 		}
@@ -340,23 +341,23 @@ func (e *Encoder) rawChunk(raw []byte) {
 	}
 	e.stamp()
 	b := append(e.buf[:0], '{')
-	it, _ := objectMembers(raw)
-	for k, v, ok := it.next(); ok; k, v, ok = it.next() {
+	it, _ := jsonwire.ObjectMembers(raw)
+	for k, v, ok := it.Next(); ok; k, v, ok = it.Next() {
 		switch {
 		case string(k) == "id" && e.opts.ID != "":
-			b = comma(b)
-			b = appendKey(b, "id")
-			b = appendString(b, e.opts.ID)
+			b = jsonwire.Comma(b)
+			b = jsonwire.AppendKey(b, "id")
+			b = jsonwire.AppendString(b, e.opts.ID)
 		case string(k) == "model" && e.opts.Model != "":
-			b = comma(b)
-			b = appendKey(b, "model")
-			b = appendString(b, e.opts.Model)
+			b = jsonwire.Comma(b)
+			b = jsonwire.AppendKey(b, "model")
+			b = jsonwire.AppendString(b, e.opts.Model)
 		case string(k) == "created" && e.opts.Created != 0:
-			b = comma(b)
-			b = appendKey(b, "created")
+			b = jsonwire.Comma(b)
+			b = jsonwire.AppendKey(b, "created")
 			b = appendInt(b, e.opts.Created)
 		default:
-			b = appendMember(b, k, v)
+			b = jsonwire.AppendMember(b, k, v)
 		}
 	}
 	b = append(b, '}')

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/sluicehq/sluice"
+	"github.com/sluicehq/sluice/internal/jsonwire"
 )
 
 // CompletionFromResult returns the chat.completion JSON object a
@@ -69,11 +70,11 @@ func CompletionFromResult(res *sluice.Result, id string, created int64) ([]byte,
 	finish := finishFor(&sluice.Event{Finish: res.Finish, RawFinish: res.RawFinish}, false)
 
 	b := []byte(`{"id":`)
-	b = appendString(b, id)
+	b = jsonwire.AppendString(b, id)
 	b = append(b, `,"object":"chat.completion","created":`...)
 	b = appendInt(b, created)
 	b = append(b, `,"model":`...)
-	b = appendString(b, res.Model)
+	b = jsonwire.AppendString(b, res.Model)
 	b = append(b, `,"choices":[`...)
 	for i, c := range choices {
 		if i > 0 {
@@ -84,7 +85,7 @@ func CompletionFromResult(res *sluice.Result, id string, created int64) ([]byte,
 		b = append(b, `,"message":{"role":"assistant","content":`...)
 		switch {
 		case c.hasText:
-			b = appendString(b, c.text.String())
+			b = jsonwire.AppendString(b, c.text.String())
 		case len(c.calls) > 0 || c.hasRefusal:
 			b = append(b, "null"...)
 		default:
@@ -92,7 +93,7 @@ func CompletionFromResult(res *sluice.Result, id string, created int64) ([]byte,
 		}
 		b = append(b, `,"refusal":`...)
 		if c.hasRefusal {
-			b = appendString(b, c.refusal.String())
+			b = jsonwire.AppendString(b, c.refusal.String())
 		} else {
 			b = append(b, "null"...)
 		}
@@ -102,7 +103,7 @@ func CompletionFromResult(res *sluice.Result, id string, created int64) ([]byte,
 		}
 		if reasoning != "" {
 			b = append(b, `,"reasoning_content":`...)
-			b = appendString(b, reasoning)
+			b = jsonwire.AppendString(b, reasoning)
 		}
 		if len(c.calls) > 0 {
 			b = append(b, `,"tool_calls":[`...)
@@ -115,17 +116,17 @@ func CompletionFromResult(res *sluice.Result, id string, created int64) ([]byte,
 					callID = it.ID
 				}
 				b = append(b, `{"id":`...)
-				b = appendString(b, callID)
+				b = jsonwire.AppendString(b, callID)
 				b = append(b, `,"type":"function","function":{"name":`...)
-				b = appendString(b, it.Name)
+				b = jsonwire.AppendString(b, it.Name)
 				b = append(b, `,"arguments":`...)
-				b = appendString(b, it.Arguments())
+				b = jsonwire.AppendString(b, it.Arguments())
 				b = append(b, "}}"...)
 			}
 			b = append(b, ']')
 		}
 		b = append(b, `},"logprobs":null,"finish_reason":`...)
-		b = appendString(b, finish)
+		b = jsonwire.AppendString(b, finish)
 		b = append(b, '}')
 	}
 	b = append(b, `],"usage":`...)
@@ -145,19 +146,19 @@ func CompletionFromResult(res *sluice.Result, id string, created int64) ([]byte,
 // one delta and closed) and its EventFinish, then EventUsage. A body whose
 // top level holds an error is returned as that *sluice.Error.
 func ParseCompletion(body []byte) ([]sluice.Event, error) {
-	if !validObject(body) {
+	if !jsonwire.ValidObject(body) {
 		return nil, protocolError("a completion is not a JSON object", body)
 	}
-	if v, ok := lookup(body, "error"); ok && !isNull(v) {
+	if v, ok := jsonwire.Lookup(body, "error"); ok && !jsonwire.IsNull(v) {
 		return nil, streamError(body)
 	}
 	var scratch []byte
 	str := func(obj []byte, key string) string {
-		v, _ := lookup(obj, key)
+		v, _ := jsonwire.Lookup(obj, key)
 		return stringValue(v, &scratch)
 	}
 	start := sluice.Event{Type: sluice.EventStart, ID: str(body, "id"), Model: str(body, "model")}
-	if c, ok := lookup(body, "created"); ok {
+	if c, ok := jsonwire.Lookup(body, "created"); ok {
 		if _, ok := intValue(c); ok {
 			start.Extra = &sluice.Extra{Protocol: Protocol, Fields: append(append([]byte(`{"created":`), c...), '}')}
 		}
@@ -175,16 +176,16 @@ func ParseCompletion(body []byte) ([]sluice.Event, error) {
 		evs = append(evs, sluice.Event{Type: sluice.EventItemDone, Item: item, Choice: choice, Kind: kind})
 		item++
 	}
-	chs, _ := lookup(body, "choices")
-	it, ok := arrayElements(chs)
-	if !ok && chs != nil && !isNull(chs) {
+	chs, _ := jsonwire.Lookup(body, "choices")
+	it, ok := jsonwire.ArrayElements(chs)
+	if !ok && chs != nil && !jsonwire.IsNull(chs) {
 		return nil, protocolError("choices is not an array", body)
 	}
-	for el, ok := it.next(); ok; el, ok = it.next() {
-		idx, _ := lookup(el, "index")
+	for el, ok := it.Next(); ok; el, ok = it.Next() {
+		idx, _ := jsonwire.Lookup(el, "index")
 		n, _ := intValue(idx)
 		choice := int(n)
-		msg, _ := lookup(el, "message")
+		msg, _ := jsonwire.Lookup(el, "message")
 		reasoning := str(msg, "reasoning_content")
 		if reasoning == "" {
 			reasoning = str(msg, "reasoning")
@@ -204,10 +205,10 @@ func ParseCompletion(body []byte) ([]sluice.Event, error) {
 			}
 			done(choice, sluice.ItemMessage)
 		}
-		calls, _ := lookup(msg, "tool_calls")
-		ct, _ := arrayElements(calls)
-		for call, ok := ct.next(); ok; call, ok = ct.next() {
-			fn, _ := lookup(call, "function")
+		calls, _ := jsonwire.Lookup(msg, "tool_calls")
+		ct, _ := jsonwire.ArrayElements(calls)
+		for call, ok := ct.Next(); ok; call, ok = ct.Next() {
+			fn, _ := jsonwire.Lookup(call, "function")
 			id := str(call, "id")
 			open(choice, sluice.ItemToolCall, sluice.Event{ID: id, CallID: id, Name: str(fn, "name")})
 			if args := str(fn, "arguments"); args != "" {
@@ -219,8 +220,8 @@ func ParseCompletion(body []byte) ([]sluice.Event, error) {
 			evs = append(evs, sluice.Event{Type: sluice.EventFinish, Choice: choice, Finish: normalizeFinish(raw), RawFinish: raw})
 		}
 	}
-	if u, ok := lookup(body, "usage"); ok {
-		if _, isObj := objectMembers(u); isObj {
+	if u, ok := jsonwire.Lookup(body, "usage"); ok {
+		if _, isObj := jsonwire.ObjectMembers(u); isObj {
 			usage := readUsage(u).usage()
 			evs = append(evs, sluice.Event{Type: sluice.EventUsage, Usage: &usage})
 		}

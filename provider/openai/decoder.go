@@ -8,6 +8,7 @@ import (
 	"io"
 
 	"github.com/sluicehq/sluice"
+	"github.com/sluicehq/sluice/internal/jsonwire"
 	"github.com/sluicehq/sluice/sse"
 )
 
@@ -218,14 +219,14 @@ func (d *Decoder) chunk(data []byte) error {
 	if !json.Valid(data) {
 		return protocolError("a chunk is not valid JSON", data)
 	}
-	it, ok := objectMembers(data)
+	it, ok := jsonwire.ObjectMembers(data)
 	if !ok {
 		return protocolError("a chunk is not a JSON object", data)
 	}
 	var id, object, created, model, choices, usage, xgroq []byte
 	d.top = append(d.top[:0], '{')
 	var seen uint32
-	for k, v, ok := it.next(); ok; k, v, ok = it.next() {
+	for k, v, ok := it.Next(); ok; k, v, ok = it.Next() {
 		if repeats(&seen, k, chunkKeys[:]) {
 			return protocolError("a chunk repeats the key "+string(k), data)
 		}
@@ -243,7 +244,7 @@ func (d *Decoder) chunk(data []byte) error {
 		case "usage":
 			usage = v
 		case "error":
-			if !isNull(v) {
+			if !jsonwire.IsNull(v) {
 				return streamError(data)
 			}
 		case "obfuscation":
@@ -251,43 +252,43 @@ func (d *Decoder) chunk(data []byte) error {
 			if string(k) == "x_groq" {
 				xgroq = v
 			}
-			d.top = appendMember(d.top, k, v)
+			d.top = jsonwire.AppendMember(d.top, k, v)
 		}
 	}
-	chs, isArray := arrayElements(choices)
-	hasUsage := usage != nil && !isNull(usage)
+	chs, isArray := jsonwire.ArrayElements(choices)
+	hasUsage := usage != nil && !jsonwire.IsNull(usage)
 	if !d.started && (nonEmptyString(id) || (isArray && !emptyArray(choices)) || hasUsage) {
 		d.start(data, id, model, created)
 	}
 	first := len(d.queue)
 
 	// The residue of the fields EventStart models, where a chunk differs.
-	if id != nil && (!d.started || !rawStringEquals(id, d.id)) {
-		d.top = appendMember(d.top, []byte("id"), id)
+	if id != nil && (!d.started || !jsonwire.StringEquals(id, d.id)) {
+		d.top = jsonwire.AppendMember(d.top, []byte("id"), id)
 	}
-	if object != nil && !rawStringEquals(object, chunkObject) {
-		d.top = appendMember(d.top, []byte("object"), object)
+	if object != nil && !jsonwire.StringEquals(object, chunkObject) {
+		d.top = jsonwire.AppendMember(d.top, []byte("object"), object)
 	}
 	if created != nil {
 		if n, ok := intValue(created); !ok || !d.hasCreated || n != d.created {
-			d.top = appendMember(d.top, []byte("created"), created)
+			d.top = jsonwire.AppendMember(d.top, []byte("created"), created)
 		}
 	}
-	if model != nil && (!d.started || !rawStringEquals(model, d.model)) {
-		d.top = appendMember(d.top, []byte("model"), model)
+	if model != nil && (!d.started || !jsonwire.StringEquals(model, d.model)) {
+		d.top = jsonwire.AppendMember(d.top, []byte("model"), model)
 	}
 	if choices != nil && !isArray {
-		d.top = appendMember(d.top, []byte("choices"), choices)
+		d.top = jsonwire.AppendMember(d.top, []byte("choices"), choices)
 	}
 	if usage != nil && !hasUsage {
-		d.top = appendMember(d.top, []byte("usage"), usage)
+		d.top = jsonwire.AppendMember(d.top, []byte("usage"), usage)
 	}
 	d.top = append(d.top, '}')
 
 	d.chs = append(d.chs[:0], '[')
 	d.tres = d.tres[:0]
 	if isArray {
-		for el, ok := chs.next(); ok; el, ok = chs.next() {
+		for el, ok := chs.Next(); ok; el, ok = chs.Next() {
 			if err := d.choice(data, el); err != nil {
 				return err
 			}
@@ -297,13 +298,13 @@ func (d *Decoder) chunk(data []byte) error {
 
 	switch {
 	case hasUsage:
-		if _, ok := objectMembers(usage); !ok {
+		if _, ok := jsonwire.ObjectMembers(usage); !ok {
 			return protocolError("usage is not an object", data)
 		}
 		d.usage(data, usage, false)
 	case xgroq != nil:
-		if u, ok := lookup(xgroq, "usage"); ok && !isNull(u) {
-			if _, ok := objectMembers(u); ok {
+		if u, ok := jsonwire.Lookup(xgroq, "usage"); ok && !jsonwire.IsNull(u) {
+			if _, ok := jsonwire.ObjectMembers(u); ok {
 				d.usage(data, u, true)
 			}
 		}
@@ -342,26 +343,26 @@ func (d *Decoder) chain(first int) {
 		f := append(d.fields[:0], '{')
 		if i == first {
 			if len(d.top) > 2 {
-				f = appendMember(f, []byte("chunk"), d.top)
+				f = jsonwire.AppendMember(f, []byte("chunk"), d.top)
 			}
-			f = appendMember(f, []byte("choices"), d.chs)
+			f = jsonwire.AppendMember(f, []byte("choices"), d.chs)
 		}
 		if !m.tool.empty() {
-			f = appendMember(f, []byte("tool"), d.tres[m.tool.start:m.tool.end])
+			f = jsonwire.AppendMember(f, []byte("tool"), d.tres[m.tool.start:m.tool.end])
 		}
 		if !m.usage.empty() {
-			f = appendMember(f, []byte("usage"), d.tres[m.usage.start:m.usage.end])
+			f = jsonwire.AppendMember(f, []byte("usage"), d.tres[m.usage.start:m.usage.end])
 		}
 		if m.usageInXGroq {
-			f = appendMember(f, []byte("usage_in"), []byte(`"x_groq"`))
+			f = jsonwire.AppendMember(f, []byte("usage_in"), []byte(`"x_groq"`))
 		}
 		if m.reasoningField != "" {
-			f = comma(f)
-			f = appendKey(f, "reasoning_field")
-			f = appendString(f, m.reasoningField)
+			f = jsonwire.Comma(f)
+			f = jsonwire.AppendKey(f, "reasoning_field")
+			f = jsonwire.AppendString(f, m.reasoningField)
 		}
 		if i != last {
-			f = appendMember(f, []byte("more"), []byte("true"))
+			f = jsonwire.AppendMember(f, []byte("more"), []byte("true"))
 		}
 		f = append(f, '}')
 		d.fields = f
@@ -421,14 +422,14 @@ func (d *Decoder) itemFor(cs *choiceState, kind sluice.ItemKind, raw []byte) int
 
 // choice decodes one element of choices.
 func (d *Decoder) choice(data, el []byte) error {
-	it, ok := objectMembers(el)
+	it, ok := jsonwire.ObjectMembers(el)
 	if !ok {
 		return protocolError("a choice is not a JSON object", data)
 	}
 	var index int64
 	var delta, finish []byte
 	var seen uint32
-	for k, v, ok := it.next(); ok; k, v, ok = it.next() {
+	for k, v, ok := it.Next(); ok; k, v, ok = it.Next() {
 		if repeats(&seen, k, choiceKeys[:]) {
 			return protocolError("a choice repeats the key "+string(k), data)
 		}
@@ -449,18 +450,18 @@ func (d *Decoder) choice(data, el []byte) error {
 	}
 	cs := d.choiceFor(int(index))
 
-	d.chs = comma(d.chs)
+	d.chs = jsonwire.Comma(d.chs)
 	d.chs = append(d.chs, `{"index":`...)
 	d.chs = append(d.chs, d.strconvInt(index)...)
 	mark := len(d.chs)
 	d.chs = append(d.chs, `,"choice":{`...)
-	it, _ = objectMembers(el)
-	for k, v, ok := it.next(); ok; k, v, ok = it.next() {
+	it, _ = jsonwire.ObjectMembers(el)
+	for k, v, ok := it.Next(); ok; k, v, ok = it.Next() {
 		switch string(k) {
 		case "index":
 			continue
 		case "delta":
-			if _, isObj := objectMembers(v); isObj {
+			if _, isObj := jsonwire.ObjectMembers(v); isObj {
 				continue
 			}
 		case "finish_reason":
@@ -468,16 +469,16 @@ func (d *Decoder) choice(data, el []byte) error {
 				continue
 			}
 		}
-		d.chs = appendMember(d.chs, k, v)
+		d.chs = jsonwire.AppendMember(d.chs, k, v)
 	}
 	d.chs = closeOrDrop(d.chs, mark)
 
 	var content, refusal, rc, rs, tools []byte
-	if dm, isObj := objectMembers(delta); isObj {
+	if dm, isObj := jsonwire.ObjectMembers(delta); isObj {
 		mark = len(d.chs)
 		d.chs = append(d.chs, `,"delta":{`...)
 		var seen uint32
-		for k, v, ok := dm.next(); ok; k, v, ok = dm.next() {
+		for k, v, ok := dm.Next(); ok; k, v, ok = dm.Next() {
 			if repeats(&seen, k, deltaKeys[:]) {
 				return protocolError("a delta repeats the key "+string(k), data)
 			}
@@ -503,12 +504,12 @@ func (d *Decoder) choice(data, el []byte) error {
 					continue
 				}
 			case "tool_calls":
-				if _, isArr := arrayElements(v); isArr {
+				if _, isArr := jsonwire.ArrayElements(v); isArr {
 					tools = v
 					continue
 				}
 			}
-			d.chs = appendMember(d.chs, k, v)
+			d.chs = jsonwire.AppendMember(d.chs, k, v)
 		}
 		// Both reasoning fields: the same text twice is one delta; two
 		// different texts keep reasoning verbatim.
@@ -517,7 +518,7 @@ func (d *Decoder) choice(data, el []byte) error {
 		case rc != nil && rs != nil && bytes.Equal(rc, rs):
 			field = "both"
 		case rc != nil && rs != nil:
-			d.chs = appendMember(d.chs, []byte("reasoning"), rs)
+			d.chs = jsonwire.AppendMember(d.chs, []byte("reasoning"), rs)
 		case rs != nil:
 			rc, field = rs, "reasoning"
 		}
@@ -539,8 +540,8 @@ func (d *Decoder) choice(data, el []byte) error {
 		d.push(sluice.Event{Type: sluice.EventRefusal, Item: item, Choice: cs.index, Text: stringValue(refusal, &d.str), Raw: data}, evMeta{chained: true})
 	}
 	if tools != nil {
-		ts, _ := arrayElements(tools)
-		for frag, ok := ts.next(); ok; frag, ok = ts.next() {
+		ts, _ := jsonwire.ArrayElements(tools)
+		for frag, ok := ts.Next(); ok; frag, ok = ts.Next() {
 			if err := d.toolCall(data, cs, frag); err != nil {
 				return err
 			}
@@ -558,13 +559,13 @@ func (d *Decoder) choice(data, el []byte) error {
 // toolCall decodes one tool_calls fragment. The first fragment of a call
 // carries its id and name and opens its item; later ones carry arguments.
 func (d *Decoder) toolCall(data []byte, cs *choiceState, frag []byte) error {
-	it, ok := objectMembers(frag)
+	it, ok := jsonwire.ObjectMembers(frag)
 	if !ok {
 		return protocolError("a tool call is not a JSON object", data)
 	}
 	var index, id, fn, name, args []byte
 	var seen uint32
-	for k, v, ok := it.next(); ok; k, v, ok = it.next() {
+	for k, v, ok := it.Next(); ok; k, v, ok = it.Next() {
 		if repeats(&seen, k, toolKeys[:]) {
 			return protocolError("a tool call repeats the key "+string(k), data)
 		}
@@ -577,9 +578,9 @@ func (d *Decoder) toolCall(data []byte, cs *choiceState, frag []byte) error {
 			fn = v
 		}
 	}
-	if fm, isObj := objectMembers(fn); isObj {
+	if fm, isObj := jsonwire.ObjectMembers(fn); isObj {
 		seen = 0
-		for k, v, ok := fm.next(); ok; k, v, ok = fm.next() {
+		for k, v, ok := fm.Next(); ok; k, v, ok = fm.Next() {
 			if repeats(&seen, k, functionKeys[:]) {
 				return protocolError("a tool call repeats the key "+string(k), data)
 			}
@@ -605,7 +606,7 @@ func (d *Decoder) toolCall(data []byte, cs *choiceState, frag []byte) error {
 		ts = &cs.tools[len(cs.tools)-1]
 	}
 	// Some servers number every call 0; a new id means a new call.
-	if ts != nil && nonEmptyString(id) && ts.callID != "" && !rawStringEquals(id, ts.callID) {
+	if ts != nil && nonEmptyString(id) && ts.callID != "" && !jsonwire.StringEquals(id, ts.callID) {
 		ts = nil
 	}
 
@@ -632,40 +633,40 @@ func (d *Decoder) toolCall(data []byte, cs *choiceState, frag []byte) error {
 	}
 
 	// The residue: what the encoder would not write by itself.
-	it, _ = objectMembers(frag)
-	for k, v, ok := it.next(); ok; k, v, ok = it.next() {
+	it, _ = jsonwire.ObjectMembers(frag)
+	for k, v, ok := it.Next(); ok; k, v, ok = it.Next() {
 		switch string(k) {
 		case "index":
 			if hasIndex && wire == int64(ts.pos) {
 				continue
 			}
 		case "id", "type":
-			if first && (string(k) == "id" || rawStringEquals(v, "function")) && isString(v) {
+			if first && (string(k) == "id" || jsonwire.StringEquals(v, "function")) && jsonwire.IsString(v) {
 				continue
 			}
 		case "function":
-			if _, isObj := objectMembers(v); isObj {
+			if _, isObj := jsonwire.ObjectMembers(v); isObj {
 				mark := len(d.tres)
 				d.tres = append(d.tres, `,"function":{`...)
-				fm, _ := objectMembers(v)
-				for fk, fv, ok := fm.next(); ok; fk, fv, ok = fm.next() {
+				fm, _ := jsonwire.ObjectMembers(v)
+				for fk, fv, ok := fm.Next(); ok; fk, fv, ok = fm.Next() {
 					switch string(fk) {
 					case "name":
-						if first && isString(fv) {
+						if first && jsonwire.IsString(fv) {
 							continue
 						}
 					case "arguments":
-						if nonEmptyString(fv) || (first && isEmptyString(fv)) {
+						if nonEmptyString(fv) || (first && string(fv) == `""`) {
 							continue
 						}
 					}
-					d.tres = appendMember(d.tres, fk, fv)
+					d.tres = jsonwire.AppendMember(d.tres, fk, fv)
 				}
 				d.tres = closeOrDrop(d.tres, mark)
 				continue
 			}
 		}
-		d.tres = appendMember(d.tres, k, v)
+		d.tres = jsonwire.AppendMember(d.tres, k, v)
 	}
 	d.tres = append(d.tres, '}')
 	res := span{start, len(d.tres)}
@@ -744,14 +745,14 @@ func repeats(seen *uint32, key []byte, names []string) bool {
 	return false
 }
 
-func nonEmptyString(v []byte) bool { return isString(v) && len(v) > 2 }
+func nonEmptyString(v []byte) bool { return jsonwire.IsString(v) && len(v) > 2 }
 
 func emptyArray(v []byte) bool {
-	it, ok := arrayElements(v)
+	it, ok := jsonwire.ArrayElements(v)
 	if !ok {
 		return true
 	}
-	_, ok = it.next()
+	_, ok = it.Next()
 	return !ok
 }
 

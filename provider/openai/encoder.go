@@ -6,6 +6,7 @@ import (
 	"io"
 
 	"github.com/sluicehq/sluice"
+	"github.com/sluicehq/sluice/internal/jsonwire"
 	"github.com/sluicehq/sluice/sse"
 )
 
@@ -234,36 +235,36 @@ func (e *Encoder) extra(ev *sluice.Event) *extraInfo {
 		return &e.px
 	}
 	e.px, e.pxFor = extraInfo{origin: true}, x
-	if len(x.Fields) == 0 || !validObject(x.Fields) {
+	if len(x.Fields) == 0 || !jsonwire.ValidObject(x.Fields) {
 		return &e.px
 	}
 	px := &e.px
-	it, _ := objectMembers(x.Fields)
-	for k, v, ok := it.next(); ok; k, v, ok = it.next() {
+	it, _ := jsonwire.ObjectMembers(x.Fields)
+	for k, v, ok := it.Next(); ok; k, v, ok = it.Next() {
 		switch string(k) {
 		case "chunk":
-			if _, ok := objectMembers(v); ok {
+			if _, ok := jsonwire.ObjectMembers(v); ok {
 				px.chunk = v
 			}
 		case "choices":
-			if _, ok := arrayElements(v); ok {
+			if _, ok := jsonwire.ArrayElements(v); ok {
 				px.choices, px.first = v, true
 			}
 		case "tool":
-			if _, ok := objectMembers(v); ok {
+			if _, ok := jsonwire.ObjectMembers(v); ok {
 				px.tool = v
 			}
 		case "usage":
-			if _, ok := objectMembers(v); ok {
+			if _, ok := jsonwire.ObjectMembers(v); ok {
 				px.usage = v
 			}
 		case "usage_in":
-			px.usageInXGroq = rawStringEquals(v, "x_groq")
+			px.usageInXGroq = jsonwire.StringEquals(v, "x_groq")
 		case "reasoning_field":
 			switch {
-			case rawStringEquals(v, "reasoning"):
+			case jsonwire.StringEquals(v, "reasoning"):
 				px.reasoningField = "reasoning"
-			case rawStringEquals(v, "both"):
+			case jsonwire.StringEquals(v, "both"):
 				px.reasoningField = "both"
 			}
 		case "more":

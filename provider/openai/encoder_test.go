@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/sluicehq/sluice"
+	"github.com/sluicehq/sluice/internal/jsonwire"
 )
 
 func encodeAll(t *testing.T, opts EncoderOptions, evs []sluice.Event, end bool) string {
@@ -103,11 +104,11 @@ func TestEncoderFirstChunk(t *testing.T) {
 			if len(evs) != 2 {
 				t.Fatalf("%d chunks, want the role chunk and one: %s", len(evs), out)
 			}
-			chs, _ := lookup([]byte(evs[0].Data), "choices")
-			it, _ := arrayElements(chs)
-			c, _ := it.next()
-			d, _ := lookup(c, "delta")
-			idx, _ := lookup(c, "index")
+			chs, _ := jsonwire.Lookup([]byte(evs[0].Data), "choices")
+			it, _ := jsonwire.ArrayElements(chs)
+			c, _ := it.Next()
+			d, _ := jsonwire.Lookup(c, "delta")
+			idx, _ := jsonwire.Lookup(c, "index")
 			if string(d) != tt.delta || string(idx) != string(rune('0'+tt.first.Choice)) {
 				t.Errorf("first chunk %s, want delta %s for choice %d", evs[0].Data, tt.delta, tt.first.Choice)
 			}
@@ -141,7 +142,7 @@ func TestEncoderError(t *testing.T) {
 		t.Error("[DONE] after an error")
 	}
 	for _, ev := range evs[:len(evs)-1] {
-		if _, ok := lookup([]byte(ev.Data), "error"); ok {
+		if _, ok := jsonwire.Lookup([]byte(ev.Data), "error"); ok {
 			t.Errorf("a normal chunk has an error key: %s", ev.Data)
 		}
 	}
@@ -164,21 +165,21 @@ func TestEncoderUsage(t *testing.T) {
 	if n := len(with); n != 5 {
 		t.Fatalf("%d events, want role, text, finish, usage, [DONE]", n)
 	}
-	if u, _ := lookup([]byte(with[3].Data), "usage"); string(u) != `{"prompt_tokens":3,"completion_tokens":4,"total_tokens":7}` {
+	if u, _ := jsonwire.Lookup([]byte(with[3].Data), "usage"); string(u) != `{"prompt_tokens":3,"completion_tokens":4,"total_tokens":7}` {
 		t.Errorf("usage %s", u)
 	}
 	if !strings.Contains(with[2].Data, `"finish_reason":"length"`) {
 		t.Errorf("finish chunk %s, want length", with[2].Data)
 	}
 	// Same id and created on every chunk, even with none given.
-	id, _ := lookup([]byte(with[0].Data), "id")
-	created, _ := lookup([]byte(with[0].Data), "created")
+	id, _ := jsonwire.Lookup([]byte(with[0].Data), "id")
+	created, _ := jsonwire.Lookup([]byte(with[0].Data), "created")
 	if !strings.HasPrefix(string(id), `"chatcmpl-`) || string(created) == "0" {
 		t.Errorf("id %s created %s", id, created)
 	}
 	for _, ev := range with[:4] {
-		i, _ := lookup([]byte(ev.Data), "id")
-		c, _ := lookup([]byte(ev.Data), "created")
+		i, _ := jsonwire.Lookup([]byte(ev.Data), "id")
+		c, _ := jsonwire.Lookup([]byte(ev.Data), "created")
 		if string(i) != string(id) || string(c) != string(created) {
 			t.Errorf("chunk %s has another id or created", ev.Data)
 		}

@@ -10,6 +10,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/sluicehq/sluice"
+	"github.com/sluicehq/sluice/internal/jsonwire"
 )
 
 // wireError is an error object as OpenAI and the compatible servers send it.
@@ -25,27 +26,27 @@ type wireError struct {
 func parseWireError(v []byte) wireError {
 	var we wireError
 	var scratch []byte
-	if isString(v) {
+	if jsonwire.IsString(v) {
 		we.message = stringValue(v, &scratch)
 		return we
 	}
-	it, ok := objectMembers(v)
+	it, ok := jsonwire.ObjectMembers(v)
 	if !ok {
 		we.message = string(bytes.TrimSpace(v))
 		return we
 	}
-	for k, val, ok := it.next(); ok; k, val, ok = it.next() {
+	for k, val, ok := it.Next(); ok; k, val, ok = it.Next() {
 		switch string(k) {
 		case "message":
-			if isString(val) {
+			if jsonwire.IsString(val) {
 				we.message = stringValue(val, &scratch)
-			} else if !isNull(val) {
+			} else if !jsonwire.IsNull(val) {
 				we.message = string(val)
 			}
 		case "type":
 			we.typ = stringValue(val, &scratch)
 		case "code":
-			if isString(val) {
+			if jsonwire.IsString(val) {
 				we.code = stringValue(val, &scratch)
 			} else if n, ok := intValue(val); ok && n >= 100 && n <= 599 {
 				we.status = int(n)
@@ -64,10 +65,10 @@ func errorObject(body []byte) ([]byte, bool) {
 	if !json.Valid(body) {
 		return nil, false
 	}
-	if v, ok := lookup(body, "error"); ok && !isNull(v) {
+	if v, ok := jsonwire.Lookup(body, "error"); ok && !jsonwire.IsNull(v) {
 		return v, true
 	}
-	if _, ok := lookup(body, "message"); ok {
+	if _, ok := jsonwire.Lookup(body, "message"); ok {
 		return body, true
 	}
 	return nil, false
@@ -275,12 +276,12 @@ func appendErrorObject(b []byte, e *sluice.Error) []byte {
 		code = "content_policy_violation" // OpenAI's code for it
 	}
 	b = append(b, `{"message":`...)
-	b = appendString(b, msg)
+	b = jsonwire.AppendString(b, msg)
 	b = append(b, `,"type":`...)
-	b = appendString(b, typ)
+	b = jsonwire.AppendString(b, typ)
 	b = append(b, `,"param":null,"code":`...)
 	if code != "" && code != typ {
-		b = appendString(b, code)
+		b = jsonwire.AppendString(b, code)
 	} else {
 		b = append(b, "null"...)
 	}

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/sluicehq/sluice"
+	"github.com/sluicehq/sluice/internal/jsonwire"
 	"github.com/sluicehq/sluice/internal/upstream"
 )
 
@@ -185,15 +186,15 @@ func (p *Provider) Models(ctx context.Context) ([]string, error) {
 	if err != nil {
 		return nil, &sluice.Error{Kind: sluice.KindConnection, Provider: p.name, Message: "reading the model list: " + err.Error(), Err: err}
 	}
-	list, ok := lookup(data, "data")
-	it, isArr := arrayElements(list)
-	if !validObject(data) || !ok || !isArr {
+	list, ok := jsonwire.Lookup(data, "data")
+	it, isArr := jsonwire.ArrayElements(list)
+	if !jsonwire.ValidObject(data) || !ok || !isArr {
 		return nil, p.withProvider(protocolError("the model list is not {\"data\":[…]}", data))
 	}
 	var ids []string
 	var scratch []byte
-	for el, ok := it.next(); ok; el, ok = it.next() {
-		if v, ok := lookup(el, "id"); ok {
+	for el, ok := it.Next(); ok; el, ok = it.Next() {
+		if v, ok := jsonwire.Lookup(el, "id"); ok {
 			if id := stringValue(v, &scratch); id != "" {
 				ids = append(ids, id)
 			}

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/sluicehq/sluice"
+	"github.com/sluicehq/sluice/internal/jsonwire"
 )
 
 // chatRequest is the body of POST /chat/completions, in the field order the
@@ -275,22 +276,22 @@ func mergeExtra(body []byte, extra map[string]json.RawMessage) ([]byte, error) {
 	}
 	slices.Sort(keys)
 	out := append(make([]byte, 0, len(body)+64), '{')
-	it, _ := objectMembers(body)
-	for k, v, ok := it.next(); ok; k, v, ok = it.next() {
+	it, _ := jsonwire.ObjectMembers(body)
+	for k, v, ok := it.Next(); ok; k, v, ok = it.Next() {
 		if _, replaced := extra[string(k)]; !replaced {
-			out = appendMember(out, k, v)
+			out = jsonwire.AppendMember(out, k, v)
 		}
 	}
 	for _, k := range keys {
-		out = comma(out)
-		out = appendString(out, k)
+		out = jsonwire.Comma(out)
+		out = jsonwire.AppendString(out, k)
 		out = append(out, ':')
 		out = append(out, extra[k]...)
 	}
 	return append(out, '}'), nil
 }
 
-func jsonString(s string) json.RawMessage { return appendString(nil, s) }
+func jsonString(s string) json.RawMessage { return jsonwire.AppendString(nil, s) }
 
 func badRequest(msg, hint string) *sluice.Error {
 	return &sluice.Error{Kind: sluice.KindBadRequest, Message: msg, Hint: hint}
@@ -371,7 +372,7 @@ type parsedMessage struct {
 // A body that is not a valid request is a *sluice.Error of KindBadRequest
 // saying what is wrong.
 func ParseRequest(body []byte) (*sluice.Request, *RequestInfo, error) {
-	if !validObject(body) {
+	if !jsonwire.ValidObject(body) {
 		return nil, nil, badRequest("the request body is not a JSON object", "send a Chat Completions request: {\"model\":…,\"messages\":[…]}")
 	}
 	var p parsedRequest
@@ -380,13 +381,9 @@ func ParseRequest(body []byte) (*sluice.Request, *RequestInfo, error) {
 			"see https://platform.openai.com/docs/api-reference/chat/create")
 	}
 	info := &RequestInfo{Stream: p.Stream, N: p.N}
-	it, _ := objectMembers(body)
-	for k, v, ok := it.next(); ok; k, v, ok = it.next() {
-		name := string(k)
-		if hasEscape(k) {
-			u, _ := unquote(append(append([]byte{'"'}, k...), '"'), nil)
-			name = string(u)
-		}
+	it, _ := jsonwire.ObjectMembers(body)
+	for k, v, ok := it.Next(); ok; k, v, ok = it.Next() {
+		name := jsonwire.KeyString(k)
 		if slices.Contains(modelledFields, name) {
 			continue
 		}
@@ -395,7 +392,7 @@ func ParseRequest(body []byte) (*sluice.Request, *RequestInfo, error) {
 		}
 		info.Extra[name] = bytes.Clone(v)
 	}
-	if len(p.StreamOptions) > 0 && !isNull(p.StreamOptions) {
+	if len(p.StreamOptions) > 0 && !jsonwire.IsNull(p.StreamOptions) {
 		info.StreamOptions = bytes.Clone(p.StreamOptions)
 		var so struct {
 			IncludeUsage bool `json:"include_usage"`
@@ -425,7 +422,7 @@ func ParseRequest(body []byte) (*sluice.Request, *RequestInfo, error) {
 			return nil, nil, badRequest(fmt.Sprintf("tool %d has no function name", i), "name every function tool")
 		}
 		tool := sluice.Tool{Name: t.Function.Name, Description: t.Function.Description}
-		if len(t.Function.Parameters) > 0 && !isNull(t.Function.Parameters) {
+		if len(t.Function.Parameters) > 0 && !jsonwire.IsNull(t.Function.Parameters) {
 			var buf bytes.Buffer
 			if err := json.Compact(&buf, t.Function.Parameters); err == nil {
 				tool.Parameters = buf.Bytes()
@@ -467,7 +464,7 @@ func onlyText(parts []sluice.Part) bool {
 }
 
 func parseStop(raw json.RawMessage) ([]string, error) {
-	if len(raw) == 0 || isNull(raw) {
+	if len(raw) == 0 || jsonwire.IsNull(raw) {
 		return nil, nil
 	}
 	var one string
@@ -485,7 +482,7 @@ func parseStop(raw json.RawMessage) ([]string, error) {
 }
 
 func parseToolChoice(raw json.RawMessage) (sluice.ToolChoice, error) {
-	if len(raw) == 0 || isNull(raw) {
+	if len(raw) == 0 || jsonwire.IsNull(raw) {
 		return sluice.ToolChoice{}, nil
 	}
 	var s string
@@ -572,7 +569,7 @@ func parseMessage(i int, m parsedMessage, names map[string]string) (sluice.Messa
 // parseContent reads a message's content: null, a string, or an array of
 // text, refusal and image_url parts.
 func parseContent(i int, raw json.RawMessage) ([]sluice.Part, error) {
-	if len(raw) == 0 || isNull(raw) {
+	if len(raw) == 0 || jsonwire.IsNull(raw) {
 		return nil, nil
 	}
 	var s string

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/sluicehq/sluice"
+	"github.com/sluicehq/sluice/internal/jsonwire"
 )
 
 // relay decodes data and encodes every event back through an Encoder, as a
@@ -76,8 +77,8 @@ func TestRoundTrip(t *testing.T) {
 				}
 				last := got[len(got)-1]
 				got = got[:len(got)-1]
-				msg, _ := lookup([]byte(last.Data), "error")
-				if m, _ := lookup(msg, "message"); !rawStringEquals(m, e.Message) {
+				msg, _ := jsonwire.Lookup([]byte(last.Data), "error")
+				if m, _ := jsonwire.Lookup(msg, "message"); !jsonwire.StringEquals(m, e.Message) {
 					t.Errorf("error chunk %s does not carry the message %q", last.Data, e.Message)
 				}
 				if name == "malformed.sse" {
@@ -109,7 +110,7 @@ func TestRoundTripRestamp(t *testing.T) {
 				continue
 			}
 			for key, want := range map[string]string{"id": `"chatcmpl-sluice"`, "model": `"openai/gpt-4o"`, "created": "42"} {
-				if v, _ := lookup([]byte(ev.Data), key); string(v) != want {
+				if v, _ := jsonwire.Lookup([]byte(ev.Data), key); string(v) != want {
 					t.Errorf("%s: %s = %s, want %s in %s", name, key, v, want, ev.Data)
 				}
 			}
@@ -126,10 +127,10 @@ func TestRoundTripNoUsage(t *testing.T) {
 			t.Fatal(err)
 		}
 		for _, ev := range wireEvents(t, out) {
-			if u, ok := lookup([]byte(ev.Data), "usage"); ok && !isNull(u) {
+			if u, ok := jsonwire.Lookup([]byte(ev.Data), "usage"); ok && !jsonwire.IsNull(u) {
 				t.Errorf("%s: usage written: %s", name, ev.Data)
 			}
-			if c, ok := lookup([]byte(ev.Data), "choices"); ok && emptyArray(c) {
+			if c, ok := jsonwire.Lookup([]byte(ev.Data), "choices"); ok && emptyArray(c) {
 				t.Errorf("%s: an empty chunk written: %s", name, ev.Data)
 			}
 		}

@@ -1,6 +1,9 @@
 package openai
 
-import "github.com/sluicehq/sluice"
+import (
+	"github.com/sluicehq/sluice"
+	"github.com/sluicehq/sluice/internal/jsonwire"
+)
 
 // Usage both ways. OpenAI's prompt_tokens count cached tokens; sluice's
 // Input does not, so the decoder subtracts prompt_tokens_details.cached_tokens
@@ -17,8 +20,8 @@ type usageCounts struct {
 // count, which no server means, is ignored.
 func readUsage(v []byte) usageCounts {
 	var c usageCounts
-	it, _ := objectMembers(v)
-	for k, val, ok := it.next(); ok; k, val, ok = it.next() {
+	it, _ := jsonwire.ObjectMembers(v)
+	for k, val, ok := it.Next(); ok; k, val, ok = it.Next() {
 		switch string(k) {
 		case "prompt_tokens":
 			c.prompt, c.hasPrompt = intValue(val)
@@ -27,11 +30,11 @@ func readUsage(v []byte) usageCounts {
 		case "total_tokens":
 			c.total, c.hasTotal = intValue(val)
 		case "prompt_tokens_details":
-			if n, ok := lookup(val, "cached_tokens"); ok {
+			if n, ok := jsonwire.Lookup(val, "cached_tokens"); ok {
 				c.cached, c.hasCached = intValue(n)
 			}
 		case "completion_tokens_details":
-			if n, ok := lookup(val, "reasoning_tokens"); ok {
+			if n, ok := jsonwire.Lookup(val, "reasoning_tokens"); ok {
 				c.reasoning, c.hasReasoning = intValue(n)
 			}
 		}
@@ -70,13 +73,13 @@ func (d *Decoder) usage(data, v []byte, xgroq bool) {
 	u := c.usage()
 	prompt, completion, total := c.prompt, c.completion, c.total
 	hasPrompt, hasCompletion, hasTotal, hasCached, hasReasoning := c.hasPrompt, c.hasCompletion, c.hasTotal, c.hasCached, c.hasReasoning
-	it, _ := objectMembers(v)
+	it, _ := jsonwire.ObjectMembers(v)
 
 	var res span
 	if !xgroq {
 		start := len(d.tres)
 		d.tres = append(d.tres, '{')
-		for k, val, ok := it.next(); ok; k, val, ok = it.next() {
+		for k, val, ok := it.Next(); ok; k, val, ok = it.Next() {
 			switch string(k) {
 			case "prompt_tokens":
 				if hasPrompt {
@@ -99,7 +102,7 @@ func (d *Decoder) usage(data, v []byte, xgroq bool) {
 					continue
 				}
 			}
-			d.tres = appendMember(d.tres, k, val)
+			d.tres = jsonwire.AppendMember(d.tres, k, val)
 		}
 		d.tres = append(d.tres, '}')
 		res = span{start, len(d.tres)}
@@ -115,21 +118,21 @@ func (d *Decoder) usage(data, v []byte, xgroq bool) {
 // member modelled is carried by the Usage when known, and reports whether
 // it appended it (false: the caller keeps the value verbatim).
 func (d *Decoder) detailsResidue(key, val []byte, modelled string, known bool) bool {
-	it, ok := objectMembers(val)
+	it, ok := jsonwire.ObjectMembers(val)
 	if !ok || !known {
 		return false
 	}
 	mark := len(d.tres)
-	d.tres = comma(d.tres)
+	d.tres = jsonwire.Comma(d.tres)
 	d.tres = append(d.tres, '"')
 	d.tres = append(d.tres, key...)
 	d.tres = append(d.tres, `":{`...)
 	n := 0
-	for k, v, ok := it.next(); ok; k, v, ok = it.next() {
+	for k, v, ok := it.Next(); ok; k, v, ok = it.Next() {
 		if string(k) == modelled {
 			continue
 		}
-		d.tres = appendMember(d.tres, k, v)
+		d.tres = jsonwire.AppendMember(d.tres, k, v)
 		n++
 	}
 	if n == 0 {
@@ -145,51 +148,51 @@ func (d *Decoder) detailsResidue(key, val []byte, modelled string, known bool) b
 func appendUsage(b []byte, u *sluice.Usage, res []byte) []byte {
 	prompt := u.InputTotal()
 	b = append(b, '{')
-	if _, ok := lookup(res, "prompt_tokens"); !ok {
+	if _, ok := jsonwire.Lookup(res, "prompt_tokens"); !ok {
 		b = append(b, `"prompt_tokens":`...)
 		b = appendInt(b, prompt)
 	}
-	if _, ok := lookup(res, "completion_tokens"); !ok {
-		b = comma(b)
+	if _, ok := jsonwire.Lookup(res, "completion_tokens"); !ok {
+		b = jsonwire.Comma(b)
 		b = append(b, `"completion_tokens":`...)
 		b = appendInt(b, u.Output.N)
 	}
-	if _, ok := lookup(res, "total_tokens"); !ok {
-		b = comma(b)
+	if _, ok := jsonwire.Lookup(res, "total_tokens"); !ok {
+		b = jsonwire.Comma(b)
 		b = append(b, `"total_tokens":`...)
 		b = appendInt(b, prompt+u.Output.N)
 	}
 	b = appendDetails(b, "prompt_tokens_details", "cached_tokens", u.CacheRead, res)
 	b = appendDetails(b, "completion_tokens_details", "reasoning_tokens", u.Reasoning, res)
-	it, _ := objectMembers(res)
-	for k, v, ok := it.next(); ok; k, v, ok = it.next() {
+	it, _ := jsonwire.ObjectMembers(res)
+	for k, v, ok := it.Next(); ok; k, v, ok = it.Next() {
 		switch string(k) {
 		case "prompt_tokens_details", "completion_tokens_details":
-			if _, isObj := objectMembers(v); isObj {
+			if _, isObj := jsonwire.ObjectMembers(v); isObj {
 				continue
 			}
 		}
-		b = appendMember(b, k, v)
+		b = jsonwire.AppendMember(b, k, v)
 	}
 	return append(b, '}')
 }
 
 func appendDetails(b []byte, key, field string, c sluice.Count, res []byte) []byte {
-	v, ok := lookup(res, key)
-	_, isObj := objectMembers(v)
+	v, ok := jsonwire.Lookup(res, key)
+	_, isObj := jsonwire.ObjectMembers(v)
 	if (ok && !isObj) || (!ok && !c.Known()) {
 		return b
 	}
-	b = comma(b)
-	b = appendKey(b, key)
+	b = jsonwire.Comma(b)
+	b = jsonwire.AppendKey(b, key)
 	b = append(b, '{')
 	if c.Known() {
-		b = appendKey(b, field)
+		b = jsonwire.AppendKey(b, field)
 		b = appendInt(b, c.N)
 	}
-	it, _ := objectMembers(v)
-	for k, val, ok := it.next(); ok; k, val, ok = it.next() {
-		b = appendMember(b, k, val)
+	it, _ := jsonwire.ObjectMembers(v)
+	for k, val, ok := it.Next(); ok; k, val, ok = it.Next() {
+		b = jsonwire.AppendMember(b, k, val)
 	}
 	return append(b, '}')
 }

@@ -12,6 +12,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/sluicehq/sluice"
+	"github.com/sluicehq/sluice/internal/jsonwire"
 	"github.com/sluicehq/sluice/sse"
 )
 
@@ -335,7 +336,7 @@ func (d *Decoder) delta(i int, typ, text string, data []byte) {
 			b = append(b, `{"input":"`...)
 			it.opened = true
 		}
-		ev.Text = string(appendStringBody(b, text))
+		ev.Text = string(jsonwire.AppendEscaped(b, text))
 	default:
 		return
 	}

@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"sort"
 	"time"
+
+	"github.com/sluicehq/sluice/internal/jsonwire"
 )
 
 func nowUnix() int64 { return time.Now().Unix() }
@@ -55,7 +57,7 @@ func (e echo) append(b []byte) []byte {
 			continue
 		}
 		b = append(b, ',')
-		b = appendString(b, d.key)
+		b = jsonwire.AppendString(b, d.key)
 		b = append(b, ':')
 		b = append(b, d.value...)
 	}
@@ -65,7 +67,7 @@ func (e echo) append(b []byte) []byte {
 			continue // the response's own
 		}
 		b = append(b, ',')
-		b = appendString(b, k)
+		b = jsonwire.AppendString(b, k)
 		b = append(b, ':')
 		b = append(b, e.vals[k]...)
 	}

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/sluicehq/sluice"
+	"github.com/sluicehq/sluice/internal/jsonwire"
 	"github.com/sluicehq/sluice/sse"
 )
 
@@ -178,7 +179,7 @@ func (e *Encoder) Encode(ev *sluice.Event) error {
 			e.event("response.refusal.delta", it, func(b []byte) []byte {
 				b = appendContentIndex(b, len(it.parts))
 				b = append(b, `,"delta":`...)
-				return appendString(b, ev.Text)
+				return jsonwire.AppendString(b, ev.Text)
 			})
 			break
 		}
@@ -186,7 +187,7 @@ func (e *Encoder) Encode(ev *sluice.Event) error {
 		e.event("response.output_text.delta", it, func(b []byte) []byte {
 			b = appendContentIndex(b, len(it.parts))
 			b = append(b, `,"delta":`...)
-			b = appendString(b, ev.Text)
+			b = jsonwire.AppendString(b, ev.Text)
 			return append(b, `,"logprobs":[]`...)
 		})
 	case sluice.EventReasoning:
@@ -199,7 +200,7 @@ func (e *Encoder) Encode(ev *sluice.Event) error {
 		it.text.WriteString(ev.Text)
 		e.event("response.reasoning_summary_text.delta", it, func(b []byte) []byte {
 			b = append(b, `,"summary_index":0,"delta":`...)
-			return appendString(b, ev.Text)
+			return jsonwire.AppendString(b, ev.Text)
 		})
 	case sluice.EventReasoningData:
 		e.begin()
@@ -405,11 +406,11 @@ func (e *Encoder) closePart(it *encItem) {
 		text := it.text.String()
 		e.event("response.reasoning_summary_text.done", it, func(b []byte) []byte {
 			b = append(b, `,"summary_index":0,"text":`...)
-			return appendString(b, text)
+			return jsonwire.AppendString(b, text)
 		})
 		e.event("response.reasoning_summary_part.done", it, func(b []byte) []byte {
 			b = append(b, `,"summary_index":0,"part":{"type":"summary_text","text":`...)
-			b = appendString(b, text)
+			b = jsonwire.AppendString(b, text)
 			return append(b, '}')
 		})
 	case "output_text", "refusal":
@@ -423,7 +424,7 @@ func (e *Encoder) closePart(it *encItem) {
 			b = append(b, `,"`...)
 			b = append(b, field...)
 			b = append(b, `":`...)
-			b = appendString(b, text)
+			b = jsonwire.AppendString(b, text)
 			if field == "text" {
 				b = append(b, `,"logprobs":[]`...)
 			}
@@ -463,7 +464,7 @@ func (e *Encoder) arguments(ev *sluice.Event) {
 	}
 	e.event("response.function_call_arguments.delta", it, func(b []byte) []byte {
 		b = append(b, `,"delta":`...)
-		return appendString(b, ev.Text)
+		return jsonwire.AppendString(b, ev.Text)
 	})
 }
 
@@ -545,11 +546,11 @@ func (e *Encoder) closeCall(it *encItem, status string) {
 		it.text.WriteString(input)
 		e.event("response.custom_tool_call_input.delta", it, func(b []byte) []byte {
 			b = append(b, `,"delta":`...)
-			return appendString(b, input)
+			return jsonwire.AppendString(b, input)
 		})
 		e.event("response.custom_tool_call_input.done", it, func(b []byte) []byte {
 			b = append(b, `,"input":`...)
-			return appendString(b, input)
+			return jsonwire.AppendString(b, input)
 		})
 		e.done1(it, status)
 		return
@@ -565,7 +566,7 @@ func (e *Encoder) closeCall(it *encItem, status string) {
 	}
 	e.event("response.function_call_arguments.done", it, func(b []byte) []byte {
 		b = append(b, `,"arguments":`...)
-		return appendString(b, args)
+		return jsonwire.AppendString(b, args)
 	})
 	e.done1(it, status)
 }
@@ -600,7 +601,7 @@ func (e *Encoder) passthrough(ev *sluice.Event) {
 		return
 	}
 	m["sequence_number"] = json.RawMessage(appendInt(nil, e.seq))
-	m["type"] = json.RawMessage(appendString(nil, ev.Name))
+	m["type"] = json.RawMessage(jsonwire.AppendString(nil, ev.Name))
 	b, err := json.Marshal(m)
 	if err != nil {
 		return
@@ -614,12 +615,12 @@ func (e *Encoder) passthrough(ev *sluice.Event) {
 // appends}.
 func (e *Encoder) event(typ string, it *encItem, body func([]byte) []byte) {
 	b := append(e.buf[:0], `{"type":`...)
-	b = appendString(b, typ)
+	b = jsonwire.AppendString(b, typ)
 	b = append(b, `,"sequence_number":`...)
 	b = appendInt(b, e.seq)
 	if it != nil {
 		b = append(b, `,"item_id":`...)
-		b = appendString(b, it.id)
+		b = jsonwire.AppendString(b, it.id)
 		b = append(b, `,"output_index":`...)
 		b = appendInt(b, int64(it.out))
 	}
@@ -650,10 +651,10 @@ func appendContentIndex(b []byte, i int) []byte {
 func appendPart(b []byte, kind, text string) []byte {
 	if kind == "refusal" {
 		b = append(b, `{"type":"refusal","refusal":`...)
-		b = appendString(b, text)
+		b = jsonwire.AppendString(b, text)
 		return append(b, '}')
 	}
 	b = append(b, `{"type":"output_text","annotations":[],"logprobs":[],"text":`...)
-	b = appendString(b, text)
+	b = jsonwire.AppendString(b, text)
 	return append(b, '}')
 }

@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/sluicehq/sluice"
+	"github.com/sluicehq/sluice/internal/jsonwire"
 )
 
 // RequestInfo is what a Responses request says beyond the sluice.Request.
@@ -384,7 +385,7 @@ func parseInput(v json.RawMessage, custom []string) ([]sluice.Message, error) {
 			}
 			args := it.Arguments
 			if typ == "custom_tool_call" {
-				args = string(appendString([]byte(`{"input":`), it.Input)) + "}"
+				args = string(jsonwire.AppendString([]byte(`{"input":`), it.Input)) + "}"
 			}
 			names[it.CallID] = it.Name
 			m := assistant()

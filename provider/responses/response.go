@@ -5,17 +5,18 @@ import (
 	"strings"
 
 	"github.com/sluicehq/sluice"
+	"github.com/sluicehq/sluice/internal/jsonwire"
 )
 
 // appendItem appends the JSON of an output item: as output_item.added
 // shows it (added: empty content) or complete.
 func (e *Encoder) appendItem(b []byte, it *encItem, status string, added bool) []byte {
 	b = append(b, `{"id":`...)
-	b = appendString(b, it.id)
+	b = jsonwire.AppendString(b, it.id)
 	switch {
 	case it.kind == sluice.ItemMessage:
 		b = append(b, `,"type":"message","status":`...)
-		b = appendString(b, status)
+		b = jsonwire.AppendString(b, status)
 		b = append(b, `,"role":"assistant","content":[`...)
 		if !added {
 			for i, p := range it.parts {
@@ -30,44 +31,44 @@ func (e *Encoder) appendItem(b []byte, it *encItem, status string, added bool) [
 		b = append(b, `,"type":"reasoning","summary":[`...)
 		if !added && it.text.Len() > 0 {
 			b = append(b, `{"type":"summary_text","text":`...)
-			b = appendString(b, it.text.String())
+			b = jsonwire.AppendString(b, it.text.String())
 			b = append(b, '}')
 		}
 		b = append(b, ']')
 		if !added {
 			if enc := e.encrypted(it); enc != "" {
 				b = append(b, `,"encrypted_content":`...)
-				b = appendString(b, enc)
+				b = jsonwire.AppendString(b, enc)
 			}
 		}
 		return append(b, '}')
 	case it.custom:
 		b = append(b, `,"type":"custom_tool_call","status":`...)
-		b = appendString(b, status)
+		b = jsonwire.AppendString(b, status)
 		b = append(b, `,"call_id":`...)
-		b = appendString(b, it.callID)
+		b = jsonwire.AppendString(b, it.callID)
 		b = append(b, `,"name":`...)
-		b = appendString(b, it.name)
+		b = jsonwire.AppendString(b, it.name)
 		b = append(b, `,"input":`...)
 		if added {
 			b = append(b, `""`...)
 		} else {
-			b = appendString(b, it.text.String())
+			b = jsonwire.AppendString(b, it.text.String())
 		}
 		return append(b, '}')
 	}
 	b = append(b, `,"type":"function_call","status":`...)
-	b = appendString(b, status)
+	b = jsonwire.AppendString(b, status)
 	b = append(b, `,"arguments":`...)
 	if added {
 		b = append(b, `""`...)
 	} else {
-		b = appendString(b, it.text.String())
+		b = jsonwire.AppendString(b, it.text.String())
 	}
 	b = append(b, `,"call_id":`...)
-	b = appendString(b, it.callID)
+	b = jsonwire.AppendString(b, it.callID)
 	b = append(b, `,"name":`...)
-	b = appendString(b, it.name)
+	b = jsonwire.AppendString(b, it.name)
 	return append(b, '}')
 }
 
@@ -92,11 +93,11 @@ func (e *Encoder) encrypted(it *encItem) string {
 // incomplete the reason of an incomplete one.
 func (e *Encoder) appendResponse(b []byte, status string, final bool, err *sluice.Error, incomplete string) []byte {
 	b = append(b, `{"id":`...)
-	b = appendString(b, e.id)
+	b = jsonwire.AppendString(b, e.id)
 	b = append(b, `,"object":"response","created_at":`...)
 	b = appendInt(b, e.created)
 	b = append(b, `,"status":`...)
-	b = appendString(b, status)
+	b = jsonwire.AppendString(b, status)
 	if status == "completed" {
 		b = append(b, `,"completed_at":`...)
 		b = appendInt(b, max(e.created, nowUnix()))
@@ -105,9 +106,9 @@ func (e *Encoder) appendResponse(b []byte, status string, final bool, err *sluic
 	if err != nil {
 		code, msg := FailureCode(err)
 		b = append(b, `{"code":`...)
-		b = appendString(b, code)
+		b = jsonwire.AppendString(b, code)
 		b = append(b, `,"message":`...)
-		b = appendString(b, msg)
+		b = jsonwire.AppendString(b, msg)
 		b = append(b, '}')
 	} else {
 		b = append(b, "null"...)
@@ -115,13 +116,13 @@ func (e *Encoder) appendResponse(b []byte, status string, final bool, err *sluic
 	b = append(b, `,"incomplete_details":`...)
 	if incomplete != "" {
 		b = append(b, `{"reason":`...)
-		b = appendString(b, incomplete)
+		b = jsonwire.AppendString(b, incomplete)
 		b = append(b, '}')
 	} else {
 		b = append(b, "null"...)
 	}
 	b = append(b, `,"model":`...)
-	b = appendString(b, e.model)
+	b = jsonwire.AppendString(b, e.model)
 	b = append(b, `,"output":[`...)
 	if final {
 		for i, it := range e.out {
