@@ -78,6 +78,53 @@ func (k Kind) Retryable() bool {
 	return false
 }
 
+// HTTPStatus returns the HTTP status to answer an error of this kind with
+// when the error carries no status of its own: the one mapping every
+// protocol's WriteError and the server build on, each adding its own rule
+// about an upstream's status (pass it through, or map it). The choices:
+//
+//   - Where [KindForStatus] maps a status to the kind, the status is the
+//     usual one for it, so the kind survives a relay: 401 auth, 403
+//     permission, 404 not found, 400 bad request, 429 rate limit, 503
+//     overloaded, 504 timeout, and 500 for a server error, the status every
+//     provider API answers its own failures with (a server relaying one as
+//     the gateway says 502 itself).
+//   - KindBudget is 400, not 429: the SDKs retry a 429, and a spent budget
+//     stays spent.
+//   - KindContentFilter is 400, as the providers answer a refused prompt.
+//   - KindStall is 504, a timeout of the idle kind.
+//   - KindConnection, KindTruncated and KindProtocol are 502: the upstream
+//     could not be reached, broke off, or sent what does not parse.
+//   - KindCanceled is 499, nginx's "client closed request": no client reads
+//     it, but the logs and metrics do.
+//   - KindUnknown is 500.
+//
+// A protocol may still differ where its clients expect it: Anthropic's API
+// answers overload with 529 (see provider/anthropic's WriteError).
+func (k Kind) HTTPStatus() int {
+	switch k {
+	case KindAuth:
+		return http.StatusUnauthorized
+	case KindPermission:
+		return http.StatusForbidden
+	case KindNotFound:
+		return http.StatusNotFound
+	case KindBadRequest, KindContentFilter, KindBudget:
+		return http.StatusBadRequest
+	case KindRateLimit:
+		return http.StatusTooManyRequests
+	case KindOverloaded:
+		return http.StatusServiceUnavailable
+	case KindTimeout, KindStall:
+		return http.StatusGatewayTimeout
+	case KindConnection, KindTruncated, KindProtocol:
+		return http.StatusBadGateway
+	case KindCanceled:
+		return 499 // nginx's "client closed request"; net/http has no name for it
+	}
+	return http.StatusInternalServerError // KindServer, KindUnknown
+}
+
 // Error is the one error type of sluice. It implements Unwrap, so errors.Is
 // and errors.As reach its cause.
 type Error struct {

@@ -29,6 +29,37 @@ func TestKindForStatus(t *testing.T) {
 	}
 }
 
+// TestKindHTTPStatus pins the status of every kind, and that a kind
+// KindForStatus can produce survives the round trip through its status.
+func TestKindHTTPStatus(t *testing.T) {
+	tests := []struct {
+		kind Kind
+		want int
+	}{
+		{KindUnknown, 500}, {KindAuth, 401}, {KindPermission, 403}, {KindNotFound, 404},
+		{KindBadRequest, 400}, {KindRateLimit, 429}, {KindOverloaded, 503}, {KindServer, 500},
+		{KindTimeout, 504}, {KindStall, 504}, {KindConnection, 502}, {KindCanceled, 499},
+		{KindContentFilter, 400}, {KindBudget, 400}, {KindTruncated, 502}, {KindProtocol, 502},
+	}
+	if len(tests) != len(kindNames) {
+		t.Fatalf("%d kinds tested, %d exist", len(tests), len(kindNames))
+	}
+	for _, tt := range tests {
+		t.Run(tt.kind.String(), func(t *testing.T) {
+			got := tt.kind.HTTPStatus()
+			if got != tt.want {
+				t.Fatalf("HTTPStatus() = %d, want %d", got, tt.want)
+			}
+			switch tt.kind {
+			case KindAuth, KindPermission, KindNotFound, KindBadRequest, KindRateLimit, KindOverloaded, KindServer, KindTimeout:
+				if back := KindForStatus(got); back != tt.kind {
+					t.Fatalf("KindForStatus(%d) = %v", got, back)
+				}
+			}
+		})
+	}
+}
+
 func TestRetryAfter(t *testing.T) {
 	now := time.Date(2026, 11, 25, 0, 0, 0, 0, time.UTC)
 	tests := []struct {

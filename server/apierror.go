@@ -13,38 +13,20 @@ import (
 	"github.com/sluicehq/sluice/provider/openai"
 )
 
-// statusClientClosed is the status logged (never sent) for a request whose
-// client went away, as nginx does.
-const statusClientClosed = 499
-
 // httpStatus returns the HTTP status to answer e with. The server's own
-// errors carry their status; an upstream's is mapped from its Kind, except
-// that an upstream 4xx (a 422, a 413) is passed through as it came.
+// errors carry their status, and an upstream 4xx (a 422, a 413) is passed
+// through as it came; anything else is its Kind's status
+// ([sluice.Kind.HTTPStatus]), but for a server error: the server speaks as
+// the gateway, and an upstream that failed is a 502 to its client, not a
+// failure of sluice.
 func httpStatus(e *sluice.Error) int {
 	if e.Status >= 400 && e.Status < 600 && (e.Provider == "" || e.Status < 500) {
 		return e.Status
 	}
-	switch e.Kind {
-	case sluice.KindAuth:
-		return http.StatusUnauthorized
-	case sluice.KindPermission:
-		return http.StatusForbidden
-	case sluice.KindNotFound:
-		return http.StatusNotFound
-	case sluice.KindBadRequest, sluice.KindContentFilter:
-		return http.StatusBadRequest
-	case sluice.KindRateLimit, sluice.KindBudget:
-		return http.StatusTooManyRequests
-	case sluice.KindOverloaded:
-		return http.StatusServiceUnavailable
-	case sluice.KindServer, sluice.KindConnection, sluice.KindTruncated, sluice.KindProtocol:
+	if e.Kind == sluice.KindServer {
 		return http.StatusBadGateway
-	case sluice.KindTimeout, sluice.KindStall:
-		return http.StatusGatewayTimeout
-	case sluice.KindCanceled:
-		return statusClientClosed
 	}
-	return http.StatusInternalServerError
+	return e.Kind.HTTPStatus()
 }
 
 // writeJSON writes v as a JSON reply.

@@ -44,7 +44,9 @@ func kindForType(typ string, status int) sluice.Kind {
 // typeForKind is the error.type this package writes for a Kind.
 func typeForKind(k sluice.Kind) string {
 	switch k {
-	case sluice.KindBadRequest, sluice.KindContentFilter:
+	case sluice.KindBadRequest, sluice.KindContentFilter, sluice.KindBudget:
+		// A spent budget is answered with 400, not 429 (see
+		// sluice.Kind.HTTPStatus), so its type is that of a 400.
 		return "invalid_request_error"
 	case sluice.KindAuth:
 		return "authentication_error"
@@ -52,7 +54,7 @@ func typeForKind(k sluice.Kind) string {
 		return "permission_error"
 	case sluice.KindNotFound:
 		return "not_found_error"
-	case sluice.KindRateLimit, sluice.KindBudget:
+	case sluice.KindRateLimit:
 		return "rate_limit_error"
 	case sluice.KindTimeout, sluice.KindStall:
 		return "timeout_error"
@@ -72,28 +74,14 @@ func errorType(e *sluice.Error) string {
 	return typeForKind(e.Kind)
 }
 
-// statusForKind is the HTTP status the API uses for each Kind; 529 is its
-// status for overload.
+// statusForKind is the HTTP status this package answers a Kind with: the
+// shared one ([sluice.Kind.HTTPStatus]), but 529 for overload, the API's
+// own status for it, which its SDKs and Claude Code tell apart from a 503.
 func statusForKind(k sluice.Kind) int {
-	switch k {
-	case sluice.KindBadRequest, sluice.KindContentFilter:
-		return http.StatusBadRequest
-	case sluice.KindAuth:
-		return http.StatusUnauthorized
-	case sluice.KindPermission:
-		return http.StatusForbidden
-	case sluice.KindNotFound:
-		return http.StatusNotFound
-	case sluice.KindRateLimit, sluice.KindBudget:
-		return http.StatusTooManyRequests
-	case sluice.KindTimeout, sluice.KindStall:
-		return http.StatusGatewayTimeout
-	case sluice.KindOverloaded:
+	if k == sluice.KindOverloaded {
 		return 529
-	case sluice.KindCanceled:
-		return 499 // the client closed the request; it will not read this
 	}
-	return http.StatusInternalServerError
+	return k.HTTPStatus()
 }
 
 // errorStatus is the status to answer e with: e.Status when it agrees with

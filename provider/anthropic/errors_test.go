@@ -62,12 +62,12 @@ func TestWriteError(t *testing.T) {
 		{&sluice.Error{Kind: sluice.KindPermission, Message: "no"}, 403, "permission_error", ""},
 		{&sluice.Error{Kind: sluice.KindNotFound, Message: "none"}, 404, "not_found_error", ""},
 		{&sluice.Error{Kind: sluice.KindRateLimit, Message: "slow", RetryAfter: 1500 * time.Millisecond}, 429, "rate_limit_error", "2"},
-		{&sluice.Error{Kind: sluice.KindBudget, Message: "budget"}, 429, "rate_limit_error", ""},
+		{&sluice.Error{Kind: sluice.KindBudget, Message: "budget"}, 400, "invalid_request_error", ""},
 		{&sluice.Error{Kind: sluice.KindOverloaded, Status: 503, Message: "busy"}, 503, "overloaded_error", ""},
 		{&sluice.Error{Kind: sluice.KindOverloaded, Message: "busy"}, 529, "overloaded_error", ""},
 		{&sluice.Error{Kind: sluice.KindServer, Status: 200, Message: "oops"}, 500, "api_error", ""},
 		{&sluice.Error{Kind: sluice.KindTimeout, Message: "late"}, 504, "timeout_error", ""},
-		{&sluice.Error{Kind: sluice.KindConnection, Message: "refused"}, 500, "api_error", ""},
+		{&sluice.Error{Kind: sluice.KindConnection, Message: "refused"}, 502, "api_error", ""},
 		{&sluice.Error{Kind: sluice.KindRateLimit, Code: "overloaded_error", Message: "mismatch"}, 429, "rate_limit_error", ""},
 	}
 	for _, tt := range tests {

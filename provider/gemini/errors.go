@@ -150,32 +150,14 @@ func parseDuration(s string) time.Duration {
 }
 
 // StatusFor returns the HTTP status to answer e with: its upstream Status
-// when it has one, otherwise the usual status of its Kind.
+// when that is an error status, otherwise its Kind's ([sluice.Kind.HTTPStatus]),
+// whose 500 for a server error and 499 for a cancelled request Gemini calls
+// INTERNAL and CANCELLED.
 func StatusFor(e *sluice.Error) int {
 	if e.Status >= 400 && e.Status <= 599 {
 		return e.Status
 	}
-	switch e.Kind {
-	case sluice.KindAuth:
-		return http.StatusUnauthorized
-	case sluice.KindPermission:
-		return http.StatusForbidden
-	case sluice.KindNotFound:
-		return http.StatusNotFound
-	case sluice.KindBadRequest, sluice.KindContentFilter:
-		return http.StatusBadRequest
-	case sluice.KindRateLimit, sluice.KindBudget:
-		return http.StatusTooManyRequests
-	case sluice.KindOverloaded:
-		return http.StatusServiceUnavailable
-	case sluice.KindTimeout, sluice.KindStall:
-		return http.StatusGatewayTimeout
-	case sluice.KindConnection, sluice.KindTruncated, sluice.KindProtocol:
-		return http.StatusBadGateway
-	case sluice.KindCanceled:
-		return 499 // client closed request; CANCELLED in google.rpc
-	}
-	return http.StatusInternalServerError
+	return e.Kind.HTTPStatus()
 }
 
 // statusName is the google.rpc status for e: its own Code when that is one,

@@ -69,6 +69,8 @@ func TestWriteError(t *testing.T) {
 		{&sluice.Error{Kind: sluice.KindServer, Status: 503, Code: "overloaded_error", Message: "busy"}, 503, "UNAVAILABLE", ""},
 		{&sluice.Error{Kind: sluice.KindBadRequest, Status: 400, Code: "FAILED_PRECONDITION", Message: "region"}, 400, "FAILED_PRECONDITION", ""},
 		{&sluice.Error{Kind: sluice.KindCanceled, Message: "gone"}, 499, "CANCELLED", ""},
+		{&sluice.Error{Kind: sluice.KindBudget, Message: "spent"}, 400, "INVALID_ARGUMENT", ""},
+		{&sluice.Error{Kind: sluice.KindServer, Message: "oops"}, 500, "INTERNAL", ""},
 	}
 	for _, tt := range tests {
 		rec := httptest.NewRecorder()

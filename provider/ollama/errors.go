@@ -89,30 +89,10 @@ func WriteError(w http.ResponseWriter, e *sluice.Error) {
 }
 
 // StatusFor returns the HTTP status to answer e with: its upstream Status
-// when it has one, otherwise the usual status of its Kind.
+// when that is an error status, otherwise its Kind's ([sluice.Kind.HTTPStatus]).
 func StatusFor(e *sluice.Error) int {
 	if e.Status >= 400 && e.Status <= 599 {
 		return e.Status
 	}
-	switch e.Kind {
-	case sluice.KindAuth:
-		return http.StatusUnauthorized
-	case sluice.KindPermission:
-		return http.StatusForbidden
-	case sluice.KindNotFound:
-		return http.StatusNotFound
-	case sluice.KindBadRequest, sluice.KindContentFilter:
-		return http.StatusBadRequest
-	case sluice.KindRateLimit, sluice.KindBudget:
-		return http.StatusTooManyRequests
-	case sluice.KindOverloaded:
-		return http.StatusServiceUnavailable
-	case sluice.KindTimeout, sluice.KindStall:
-		return http.StatusGatewayTimeout
-	case sluice.KindConnection, sluice.KindTruncated, sluice.KindProtocol:
-		return http.StatusBadGateway
-	case sluice.KindCanceled:
-		return 499 // client closed request, as nginx logs it
-	}
-	return http.StatusInternalServerError
+	return e.Kind.HTTPStatus()
 }

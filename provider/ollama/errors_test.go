@@ -56,6 +56,7 @@ func TestWriteError(t *testing.T) {
 		{&sluice.Error{Kind: sluice.KindServer, Status: 502, Message: "upstream"}, 502, `{"error":"upstream"}`, ""},
 		{&sluice.Error{Kind: sluice.KindAuth}, 401, `{"error":"auth"}`, ""},
 		{&sluice.Error{Kind: sluice.KindTruncated, Message: "cut"}, 502, `{"error":"cut"}`, ""},
+		{&sluice.Error{Kind: sluice.KindBudget, Message: "spent"}, 400, `{"error":"spent"}`, ""},
 	}
 	for _, tt := range tests {
 		rec := httptest.NewRecorder()

@@ -232,35 +232,15 @@ func errorType(k sluice.Kind) string {
 	return "server_error"
 }
 
-// statusFor is the HTTP status WriteError uses for a Kind.
+// statusFor is the HTTP status WriteError answers e with: its upstream
+// Status when that is an error status, otherwise its Kind's
+// ([sluice.Kind.HTTPStatus]; 400 for a spent budget, since the SDKs retry a
+// 429).
 func statusFor(e *sluice.Error) int {
 	if e.Status >= 400 && e.Status <= 599 {
 		return e.Status
 	}
-	switch e.Kind {
-	case sluice.KindAuth:
-		return http.StatusUnauthorized
-	case sluice.KindPermission:
-		return http.StatusForbidden
-	case sluice.KindNotFound:
-		return http.StatusNotFound
-	case sluice.KindBadRequest, sluice.KindContentFilter:
-		return http.StatusBadRequest
-	case sluice.KindBudget:
-		// Not 429: the SDKs retry a 429, and a spent budget stays spent.
-		return http.StatusBadRequest
-	case sluice.KindRateLimit:
-		return http.StatusTooManyRequests
-	case sluice.KindOverloaded:
-		return http.StatusServiceUnavailable
-	case sluice.KindTimeout, sluice.KindStall:
-		return http.StatusGatewayTimeout
-	case sluice.KindCanceled:
-		return 499 // the client closed the request (nginx's convention)
-	case sluice.KindConnection, sluice.KindTruncated, sluice.KindProtocol:
-		return http.StatusBadGateway
-	}
-	return http.StatusInternalServerError
+	return e.Kind.HTTPStatus()
 }
 
 // appendErrorObject appends {"message","type","param","code"} for e: type
