@@ -647,7 +647,8 @@ func (d *Decoder) toolCall(data []byte, cs *choiceState, frag []byte) error {
 		case "function":
 			if _, isObj := jsonwire.ObjectMembers(v); isObj {
 				mark := len(d.tres)
-				d.tres = append(d.tres, `,"function":{`...)
+				// "function" may be the first member kept: no comma then.
+				d.tres = append(jsonwire.Comma(d.tres), `"function":{`...)
 				fm, _ := jsonwire.ObjectMembers(v)
 				for fk, fv, ok := fm.Next(); ok; fk, fv, ok = fm.Next() {
 					switch string(fk) {
