@@ -48,6 +48,10 @@ type relay struct {
 	scrub func(*sluice.Error) *sluice.Error
 
 	seq uint64
+	// cur holds the event being written: the loop's own variable would
+	// move to the heap with every event, as its address goes to the
+	// frontend.
+	cur sluice.Event
 }
 
 // relayResult is how a relayed stream ended.
@@ -86,7 +90,8 @@ func (rl *relay) run(ctx context.Context, s *sluice.Stream) relayResult {
 			}
 			return out
 		}
-		if w.write(&ev, rl.next()) != nil {
+		rl.cur = ev
+		if w.write(&rl.cur, rl.next()) != nil {
 			// The client cannot be written to: it is gone.
 			w.stopHeartbeat()
 			s.Close()

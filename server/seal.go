@@ -65,7 +65,13 @@ func newSealer(provider string, mode sealMode, holdCalls bool) *sealer {
 }
 
 // apply returns the events to encode for ev, valid until the next call.
+// They are built in s.out, whose array is reused from event to event.
 func (s *sealer) apply(ev *sluice.Event) []sluice.Event {
+	s.out = s.rewrite(ev)
+	return s.out
+}
+
+func (s *sealer) rewrite(ev *sluice.Event) []sluice.Event {
 	s.out = s.out[:0]
 	e := *ev
 	if e.Type.IsContent() || e.Type == sluice.EventItemStart || e.Type == sluice.EventItemDone || e.Type == sluice.EventReasoningData {
@@ -281,8 +287,11 @@ type sealingFrontend struct {
 }
 
 func (f *sealingFrontend) Encode(ev *sluice.Event, seq uint64) error {
-	for _, e := range f.s.apply(ev) {
-		if err := f.frontend.Encode(&e, seq); err != nil {
+	// By index: a range variable's address would move every event to the
+	// heap.
+	out := f.s.apply(ev)
+	for i := range out {
+		if err := f.frontend.Encode(&out[i], seq); err != nil {
 			return err
 		}
 	}
@@ -290,8 +299,9 @@ func (f *sealingFrontend) Encode(ev *sluice.Event, seq uint64) error {
 }
 
 func (f *sealingFrontend) Finish(res *sluice.Result, seq uint64) error {
-	for _, e := range f.s.flush() {
-		if err := f.frontend.Encode(&e, seq); err != nil {
+	out := f.s.flush()
+	for i := range out {
+		if err := f.frontend.Encode(&out[i], seq); err != nil {
 			return err
 		}
 	}
