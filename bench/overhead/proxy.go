@@ -15,6 +15,8 @@ import (
 	"os/exec"
 	"regexp"
 	"time"
+
+	"github.com/sluicehq/sluice/internal/upstream"
 )
 
 // Target is a way to reach the upstream that a run measures: directly, or
@@ -63,11 +65,11 @@ func Direct() Target {
 	}}
 }
 
-// Relay returns the raw byte relay: an httputil.ReverseProxy to upstream
+// Relay returns the raw byte relay: an httputil.ReverseProxy to target
 // that flushes every write at once (FlushInterval −1) and does nothing
-// else, the floor for any proxy. It uses http.DefaultTransport, the upstream
-// client sluice's OpenAI-compatible endpoints use by default, so both pool
-// and dial upstream connections alike.
+// else, the floor for any proxy. It sends through the same Transport as
+// sluice's providers by default (upstream.DefaultClient: its pool, its
+// buffer sizes), so both pool and dial upstream connections alike.
 //
 // It reads the request body before forwarding it, as sluice (or any
 // gateway that routes on the model) does. A bare ReverseProxy streams the
@@ -76,11 +78,12 @@ func Direct() Target {
 // body, the Transport's final read of it fails, and the upstream connection
 // is torn down mid-answer (golang/go#40747; seen here as "unexpected EOF"
 // at the client).
-func Relay(upstream *url.URL) http.Handler {
+func Relay(target *url.URL) http.Handler {
 	rp := &httputil.ReverseProxy{
 		Rewrite: func(r *httputil.ProxyRequest) {
-			r.SetURL(upstream)
+			r.SetURL(target)
 		},
+		Transport:     upstream.DefaultClient().Transport,
 		FlushInterval: -1,
 		// A failed upstream is not part of any measurement; keep the
 		// server's log quiet and answer 502 as the default would.

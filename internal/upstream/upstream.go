@@ -24,7 +24,7 @@ const maxErrorBody = 1 << 20
 type Request struct {
 	// Provider names the provider in errors.
 	Provider string
-	// Client sends the request; nil means http.DefaultClient.
+	// Client sends the request; nil means DefaultClient().
 	Client *http.Client
 	// Method defaults to POST.
 	Method string
@@ -74,7 +74,7 @@ func Do(ctx context.Context, r Request) (*Response, error) {
 	}
 	client := r.Client
 	if client == nil {
-		client = http.DefaultClient
+		client = DefaultClient()
 	}
 	start := time.Now()
 	resp, err := client.Do(req)

@@ -37,7 +37,8 @@ type Config struct {
 	BaseURL string
 	// Version is the anthropic-version header; DefaultVersion when empty.
 	Version string
-	// HTTPClient sends the requests; http.DefaultClient when nil.
+	// HTTPClient sends the requests; nil means the client shared by every
+	// provider of the process (see openai.Config.HTTPClient).
 	HTTPClient *http.Client
 }
 

@@ -28,7 +28,8 @@ type Config struct {
 	// BaseURL is the API's base, up to the version: "" means
 	// DefaultBaseURL. Requests go to BaseURL + "/models/…".
 	BaseURL string
-	// HTTPClient sends the requests; nil means http.DefaultClient. Its
+	// HTTPClient sends the requests; nil means the client shared by every
+	// provider of the process (see openai.Config.HTTPClient). Its
 	// Timeout, if any, bounds the whole stream, so leave it zero and use the
 	// context for streaming.
 	HTTPClient *http.Client

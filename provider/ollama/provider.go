@@ -20,7 +20,7 @@ import (
 const DefaultBaseURL = "http://127.0.0.1:11434"
 
 // Config configures a [Provider]. The zero value talks to a local Ollama
-// server at DefaultBaseURL with http.DefaultClient. New never modifies it.
+// server at DefaultBaseURL with the shared client. New never modifies it.
 type Config struct {
 	// Name names the provider in errors and results; "" means "ollama".
 	Name string
@@ -31,7 +31,8 @@ type Config struct {
 	// DefaultBaseURL, and a host without a scheme gets http:// (with port
 	// 11434 if it names none). A path is kept, for servers behind a prefix.
 	BaseURL string
-	// HTTPClient sends the requests; nil means http.DefaultClient. Its
+	// HTTPClient sends the requests; nil means the client shared by every
+	// provider of the process (see openai.Config.HTTPClient). Its
 	// Timeout, if any, bounds the whole stream, so leave it zero and use the
 	// context for streaming.
 	HTTPClient *http.Client

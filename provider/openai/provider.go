@@ -31,7 +31,9 @@ type Config struct {
 	// appended to. Empty means DefaultBaseURL. A query string (Azure's
 	// ?api-version=) is kept.
 	BaseURL string
-	// HTTPClient sends the requests; nil means http.DefaultClient. A stream
+	// HTTPClient sends the requests; nil means a client shared by every
+	// provider of the process, with a connection pool sized for a gateway
+	// (256 idle connections per host; http.DefaultClient keeps 2). A stream
 	// lasts as long as the model writes, so give it no overall Timeout: use
 	// the request's context, or a Transport's ResponseHeaderTimeout.
 	HTTPClient *http.Client
@@ -80,7 +82,7 @@ func New(cfg Config) *Provider {
 		p.cfg.BaseURL = DefaultBaseURL
 	}
 	if p.client == nil {
-		p.client = http.DefaultClient
+		p.client = upstream.DefaultClient()
 	}
 	p.cfg.Header = cfg.Header.Clone()
 	p.opts = buildOptions{legacyMaxTokens: cfg.LegacyMaxTokens, noUsage: cfg.NoUsageRequest, topK: cfg.TopK, reasoning: cfg.SendReasoning}

@@ -25,7 +25,8 @@ type Config struct {
 	// BaseURL is the API root that /responses is appended to. Empty means
 	// openai.DefaultBaseURL. A query string is kept.
 	BaseURL string
-	// HTTPClient sends the requests; nil means http.DefaultClient. Give it
+	// HTTPClient sends the requests; nil means the client shared by every
+	// provider of the process (see openai.Config.HTTPClient). Give it
 	// no overall Timeout: a stream lasts as long as the model writes.
 	HTTPClient *http.Client
 	// Header is added to every request.
@@ -52,7 +53,7 @@ func New(cfg Config) *Provider {
 		p.cfg.BaseURL = openai.DefaultBaseURL
 	}
 	if p.client == nil {
-		p.client = http.DefaultClient
+		p.client = upstream.DefaultClient()
 	}
 	p.cfg.Header = cfg.Header.Clone()
 	return p
