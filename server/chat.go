@@ -45,40 +45,15 @@ func (s *Server) handleChatCompletions(w http.ResponseWriter, r *http.Request) {
 			req.Extra = info.Extra
 		}
 	}}
-	st, c, ctx, cancel := s.open(w, r, ar, start)
-	if st == nil {
-		return
+	ar.stream = info.Stream
+	ar.whole = func(res *sluice.Result) ([]byte, error) {
+		sealed := sealResult(res, provider, sealCallID)
+		return openai.CompletionFromResult(&sealed, id, start.Unix())
 	}
-	passRateLimits(w.Header(), st.ResponseHeader())
-	defer cancel()
-	s.active.Add(1)
-	defer s.active.Done()
-	s.metrics.streamStarted()
-	defer s.metrics.streamEnded()
-
-	if !info.Stream {
-		out := collect(ctx, st)
-		switch {
-		case out.clientGone:
-		case out.res.Err != nil:
-			s.writeAPIError(w, r, out.res.Err)
-		default:
-			res := sealResult(&out.res, provider, sealCallID)
-			b, err := openai.CompletionFromResult(&res, id, start.Unix())
-			if err != nil {
-				s.writeAPIError(w, r, &sluice.Error{Kind: sluice.KindServer, Status: http.StatusInternalServerError, Message: err.Error()})
-				break
-			}
-			writeBody(w, b)
-		}
-		s.finish(c, out)
-		return
+	ar.frontend = func(w http.ResponseWriter) frontend {
+		enc := openai.NewEncoder(w, openai.EncoderOptions{IncludeUsage: info.IncludeUsage, ID: id, Model: ar.name, Created: start.Unix()})
+		return &sealingFrontend{frontend: &protoFrontend{enc: enc, heartbeat: func() error { return enc.Comment("ping") }},
+			s: newSealer(provider, sealCallID, holdCalls)}
 	}
-	setSSEHeaders(w.Header())
-	w.WriteHeader(http.StatusOK)
-	enc := openai.NewEncoder(w, openai.EncoderOptions{IncludeUsage: info.IncludeUsage, ID: id, Model: ar.name, Created: start.Unix()})
-	fe := &sealingFrontend{frontend: &protoFrontend{enc: enc, heartbeat: func() error { return enc.Comment("ping") }},
-		s: newSealer(provider, sealCallID, holdCalls)}
-	rl := &relay{enc: fe, heartbeat: s.heartbeat, scrub: s.scrub}
-	s.finish(c, rl.run(ctx, st))
+	s.serveAPI(w, r, ar, start)
 }

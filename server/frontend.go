@@ -105,6 +105,52 @@ type apiRequest struct {
 	// prepare adjusts the request for the route's provider (pass-through
 	// fields for a provider of the same protocol).
 	prepare func(rt route)
+
+	// stream is the client's "stream": true.
+	stream bool
+	// whole builds the reply to a request without it from the clean
+	// Result of the stream.
+	whole func(res *sluice.Result) ([]byte, error)
+	// frontend builds what writes the stream to w, in the API's protocol.
+	frontend func(w http.ResponseWriter) frontend
+}
+
+// serveAPI answers a parsed /v1 request, the same way for every API: open
+// the upstream stream, then relay it event by event (ar.stream) or collect
+// it and write the API's whole reply, and log and record how it ended.
+func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request, ar *apiRequest, start time.Time) {
+	st, c, ctx, cancel := s.open(w, r, ar, start)
+	if st == nil {
+		return
+	}
+	passRateLimits(w.Header(), st.ResponseHeader())
+	defer cancel()
+	s.active.Add(1)
+	defer s.active.Done()
+	s.metrics.streamStarted()
+	defer s.metrics.streamEnded()
+
+	if !ar.stream {
+		out := collect(ctx, st)
+		switch {
+		case out.clientGone:
+		case out.res.Err != nil:
+			s.writeAPIError(w, r, out.res.Err)
+		default:
+			b, err := ar.whole(&out.res)
+			if err != nil {
+				s.writeAPIError(w, r, &sluice.Error{Kind: sluice.KindServer, Status: http.StatusInternalServerError, Message: err.Error()})
+				break
+			}
+			writeBody(w, b)
+		}
+		s.finish(c, out)
+		return
+	}
+	setSSEHeaders(w.Header())
+	w.WriteHeader(http.StatusOK)
+	rl := &relay{enc: ar.frontend(w), heartbeat: s.heartbeat, scrub: s.scrub}
+	s.finish(c, rl.run(ctx, st))
 }
 
 // open resolves and validates a parsed /v1 request and opens its upstream

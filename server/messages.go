@@ -46,54 +46,30 @@ func (s *Server) handleMessages(w http.ResponseWriter, r *http.Request) {
 			req.Header = map[string]string{"anthropic-beta": beta}
 		}
 	}}
-	st, c, ctx, cancel := s.open(w, r, ar, start)
-	if st == nil {
-		return
-	}
-	passRateLimits(w.Header(), st.ResponseHeader())
-	defer cancel()
-	s.active.Add(1)
-	defer s.active.Done()
-	s.metrics.streamStarted()
-	defer s.metrics.streamEnded()
-
-	if !info.Stream {
-		out := collect(ctx, st)
-		switch {
-		case out.clientGone:
-		case out.res.Err != nil:
-			s.writeAPIError(w, r, out.res.Err)
-		default:
-			res := out.res
-			if !native {
-				res = sealResult(&out.res, provider, sealSignature)
-			}
-			b, err := anthropic.MessageFromResult(&res, id)
-			if err != nil {
-				s.writeAPIError(w, r, &sluice.Error{Kind: sluice.KindServer, Status: http.StatusInternalServerError, Message: err.Error()})
-				break
-			}
-			writeBody(w, b)
+	ar.stream = info.Stream
+	ar.whole = func(res *sluice.Result) ([]byte, error) {
+		if !native {
+			sealed := sealResult(res, provider, sealSignature)
+			res = &sealed
 		}
-		s.finish(c, out)
-		return
+		return anthropic.MessageFromResult(res, id)
 	}
-	setSSEHeaders(w.Header())
-	w.WriteHeader(http.StatusOK)
-	enc := anthropic.NewEncoder(w, anthropic.EncoderOptions{ID: id, Model: ar.name})
-	// Keep-alives are SSE comments, which every client ignores; an
-	// Anthropic ping event could land before message_start, which the
-	// encoder holds back until the usage that may follow it.
-	hb := sse.NewEncoder(w)
-	var fe frontend = &protoFrontend{enc: enc, heartbeat: func() error {
-		if err := hb.Comment("ping"); err != nil {
-			return err
+	ar.frontend = func(w http.ResponseWriter) frontend {
+		enc := anthropic.NewEncoder(w, anthropic.EncoderOptions{ID: id, Model: ar.name})
+		// Keep-alives are SSE comments, which every client ignores; an
+		// Anthropic ping event could land before message_start, which the
+		// encoder holds back until the usage that may follow it.
+		hb := sse.NewEncoder(w)
+		var fe frontend = &protoFrontend{enc: enc, heartbeat: func() error {
+			if err := hb.Comment("ping"); err != nil {
+				return err
+			}
+			return hb.Flush()
+		}}
+		if !native {
+			fe = &sealingFrontend{frontend: fe, s: newSealer(provider, sealSignature, false)}
 		}
-		return hb.Flush()
-	}}
-	if !native {
-		fe = &sealingFrontend{frontend: fe, s: newSealer(provider, sealSignature, false)}
+		return fe
 	}
-	rl := &relay{enc: fe, heartbeat: s.heartbeat, scrub: s.scrub}
-	s.finish(c, rl.run(ctx, st))
+	s.serveAPI(w, r, ar, start)
 }

@@ -31,45 +31,25 @@ func (s *Server) handleResponses(w http.ResponseWriter, r *http.Request) {
 		s.rejectParse(w, r, id, api, err, start)
 		return
 	}
-	st, c, ctx, cancel := s.open(w, r, rr.ar(id), start)
-	if st == nil {
-		return
-	}
-	passRateLimits(w.Header(), st.ResponseHeader())
-	defer cancel()
-	s.active.Add(1)
-	defer s.active.Done()
-	s.metrics.streamStarted()
-	defer s.metrics.streamEnded()
-
-	opts := rr.encoderOptions(id, start)
-	if !rr.info.Stream {
-		out := collect(ctx, st)
-		switch {
-		case out.clientGone:
-		case out.res.Err != nil:
-			s.writeAPIError(w, r, out.res.Err)
-		default:
-			b, err := responses.ResponseFromResult(&out.res, opts)
-			if err != nil {
-				s.writeAPIError(w, r, &sluice.Error{Kind: sluice.KindServer, Status: http.StatusInternalServerError, Message: err.Error()})
-				break
-			}
+	ar := rr.ar(id)
+	ar.stream = rr.info.Stream
+	// The encoder options depend on the route, known once the stream is
+	// open.
+	ar.whole = func(res *sluice.Result) ([]byte, error) {
+		b, err := responses.ResponseFromResult(res, rr.encoderOptions(id, start))
+		if err == nil {
 			// Before the reply, which the client may follow at once with
 			// a request that continues it.
-			s.remember(id, rr, &out.res, nil)
-			writeBody(w, b)
+			s.remember(id, rr, res, nil)
 		}
-		s.finish(c, out)
-		return
+		return b, err
 	}
-	setSSEHeaders(w.Header())
-	w.WriteHeader(http.StatusOK)
-	enc := responses.NewEncoder(w, opts)
-	fe := &protoFrontend{enc: enc, heartbeat: func() error { return enc.Comment("keep-alive") }}
-	rl := &relay{enc: &rememberingFrontend{frontend: fe, remember: func(res *sluice.Result) { s.remember(id, rr, res, nil) }},
-		heartbeat: s.heartbeat, scrub: s.scrub}
-	s.finish(c, rl.run(ctx, st))
+	ar.frontend = func(w http.ResponseWriter) frontend {
+		enc := responses.NewEncoder(w, rr.encoderOptions(id, start))
+		fe := &protoFrontend{enc: enc, heartbeat: func() error { return enc.Comment("keep-alive") }}
+		return &rememberingFrontend{frontend: fe, remember: func(res *sluice.Result) { s.remember(id, rr, res, nil) }}
+	}
+	s.serveAPI(w, r, ar, start)
 }
 
 // rememberingFrontend keeps a response that ended cleanly for
