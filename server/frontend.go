@@ -66,13 +66,13 @@ func protocolOf(p sluice.Provider) string {
 func signsCalls(p sluice.Provider) bool { return protocolOf(p) == gemini.Protocol }
 
 // collect reads a stream to its end for a non-streaming reply.
-func collect(ctx context.Context, st *sluice.Stream) relayResult {
+func collect(ctx context.Context, st *sluice.Stream) *relayResult {
 	for _, err := range st.Events() {
 		if err != nil {
 			break
 		}
 	}
-	out := relayResult{res: st.Result()}
+	out := &relayResult{res: st.Result()}
 	switch {
 	case isShutdown(ctx):
 		out.shutdown = true
@@ -131,26 +131,30 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request, ar *apiRequest
 	defer s.metrics.streamEnded()
 
 	if !ar.stream {
-		out := collect(ctx, st)
-		switch {
-		case out.clientGone:
-		case out.res.Err != nil:
-			s.writeAPIError(w, r, out.res.Err)
-		default:
-			b, err := ar.whole(&out.res)
-			if err != nil {
-				s.writeAPIError(w, r, &sluice.Error{Kind: sluice.KindServer, Status: http.StatusInternalServerError, Message: err.Error()})
-				break
-			}
-			writeBody(w, b)
-		}
-		s.finish(c, out)
+		s.finish(c, s.replyWhole(ctx, w, r, st, ar))
 		return
 	}
-	setSSEHeaders(w.Header())
-	w.WriteHeader(http.StatusOK)
+	startSSE(w)
 	rl := &relay{enc: ar.frontend(w), heartbeat: s.heartbeat, scrub: s.scrub}
 	s.finish(c, rl.run(ctx, st))
+}
+
+// replyWhole collects st and writes the API's whole reply, or its error.
+func (s *Server) replyWhole(ctx context.Context, w http.ResponseWriter, r *http.Request, st *sluice.Stream, ar *apiRequest) *relayResult {
+	out := collect(ctx, st)
+	switch {
+	case out.clientGone:
+	case out.res.Err != nil:
+		s.writeAPIError(w, r, out.res.Err)
+	default:
+		b, err := ar.whole(&out.res)
+		if err != nil {
+			s.writeAPIError(w, r, &sluice.Error{Kind: sluice.KindServer, Status: http.StatusInternalServerError, Message: err.Error()})
+			break
+		}
+		writeBody(w, b)
+	}
+	return out
 }
 
 // open resolves and validates a parsed /v1 request and opens its upstream

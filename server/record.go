@@ -22,7 +22,7 @@ type call struct {
 // finish records a response that was streamed (or collected): metrics, one
 // log line and a request log entry. It runs after the response was written,
 // off the per-token path; the request log write is queued, never awaited.
-func (s *Server) finish(c *call, out relayResult) {
+func (s *Server) finish(c *call, out *relayResult) {
 	res := &out.res
 	if res.Err != nil {
 		res.Err = s.scrub(res.Err)

@@ -67,14 +67,19 @@ type relayResult struct {
 // run relays s until it ends, the client goes away (ctx is cancelled) or the
 // server shuts down (ctx is cancelled with errShutdown). It always closes s.
 // ctx must be the context s's upstream request was opened with.
-func (rl *relay) run(ctx context.Context, s *sluice.Stream) relayResult {
+//
+// The result is returned by pointer, as every stack frame on the way from
+// the handler to the socket counts: the handler's goroutine holds this
+// path for the whole stream, and keeping it shallow keeps its stack small
+// (see TestRelayStackDepth).
+func (rl *relay) run(ctx context.Context, s *sluice.Stream) *relayResult {
 	defer s.Close()
 	w := &relayWriter{enc: rl.enc, stream: s}
 	if rl.heartbeat > 0 {
 		w.startHeartbeat(rl.heartbeat)
 		defer w.stopHeartbeat()
 	}
-	var out relayResult
+	out := &relayResult{}
 	for ev, err := range s.Events() {
 		if err != nil {
 			w.stopHeartbeat()
@@ -82,11 +87,11 @@ func (rl *relay) run(ctx context.Context, s *sluice.Stream) relayResult {
 			switch {
 			case isShutdown(ctx):
 				out.shutdown = true
-				rl.fail(&out, errShutdown)
+				rl.fail(out, errShutdown)
 			case ctx.Err() != nil || w.broken:
 				out.clientGone = true
 			default:
-				rl.fail(&out, sluice.AsError(err))
+				rl.fail(out, sluice.AsError(err))
 			}
 			return out
 		}
@@ -105,7 +110,7 @@ func (rl *relay) run(ctx context.Context, s *sluice.Stream) relayResult {
 	if out.res.Err != nil {
 		// The sequence ended with no error item, which the Stream contract
 		// rules out; still, never end cleanly.
-		rl.fail(&out, out.res.Err)
+		rl.fail(out, out.res.Err)
 		return out
 	}
 	if err := rl.enc.Finish(&out.res, rl.next()); err == nil {

@@ -159,8 +159,7 @@ func (s *Server) handleStream(w http.ResponseWriter, r *http.Request) {
 	s.metrics.streamStarted()
 	defer s.metrics.streamEnded()
 
-	setSSEHeaders(w.Header())
-	w.WriteHeader(http.StatusOK)
+	startSSE(w)
 	enc := newSeedEncoder(sse.NewEncoder(w), id)
 	if err := enc.Start(rt.name, rt.simulated); err == nil {
 		enc.Flush()
@@ -169,13 +168,21 @@ func (s *Server) handleStream(w http.ResponseWriter, r *http.Request) {
 	s.finish(c, rl.run(ctx, st))
 }
 
-// setSSEHeaders sets the headers of every SSE response: no caching, no
-// buffering by nginx-style proxies, and no compression (none is applied).
-func setSSEHeaders(h http.Header) {
+// startSSE starts an SSE response: its headers (no caching, no buffering by
+// nginx-style proxies, no compression: none is applied), status 200, and a
+// flush, so the client has the headers (its time to first byte) as soon as
+// the upstream stream is open, not with the first event. The flush also
+// writes the headers here, near the top of the handler's stack, rather than
+// under the relay's first write, where net/http's header writer would be
+// the deepest frame of the whole stream (see TestRelayStackDepth).
+func startSSE(w http.ResponseWriter) {
+	h := w.Header()
 	h.Set("Content-Type", "text/event-stream; charset=utf-8")
 	h.Set("Cache-Control", "no-cache")
 	h.Set("X-Accel-Buffering", "no")
 	h.Del("Content-Length")
+	w.WriteHeader(http.StatusOK)
+	http.NewResponseController(w).Flush()
 }
 
 // rejectSeed answers a /stream request that failed before streaming with an
