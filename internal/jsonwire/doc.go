@@ -2,8 +2,10 @@
 // packages (provider/...) and the server: one implementation of what their
 // decoders and encoders would otherwise each write for themselves.
 //
-// It holds four things:
+// It holds five things:
 //
+//   - [Valid], a check that agrees with encoding/json.Valid on every input
+//     at a fraction of its cost, for the check every streamed chunk gets;
 //   - a walk over the members of an object ([ObjectMembers], [Lookup]) or the
 //     elements of an array ([ArrayElements], [Index]) that returns sub-slices
 //     of the input;
@@ -28,7 +30,7 @@
 // -benchmem ./provider/...) measure it, and the fuzz targets in this package
 // check the quoting against encoding/json on every input.
 //
-// The walks expect JSON that json.Valid has accepted, which is how every
+// The walks expect JSON that [Valid] has accepted, which is how every
 // caller uses them: they track only strings and nesting. On invalid input they
 // stop early; they never panic and never loop.
 package jsonwire

@@ -2,7 +2,6 @@ package jsonwire
 
 import (
 	"encoding/binary"
-	"encoding/json"
 	"math/bits"
 )
 
@@ -31,7 +30,7 @@ func TrimSpace(b []byte) []byte {
 	return b[i:j]
 }
 
-func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }
+func isSpace(c byte) bool { return c <= ' ' && (c == ' ' || c == '\t' || c == '\n' || c == '\r') }
 
 // stringEnd returns the index just past the string starting at b[i] == '"',
 // or len(b) when it is not closed. It looks at eight bytes at a time for a
@@ -112,7 +111,7 @@ type Members struct {
 }
 
 // ObjectMembers returns a walk over obj's members; ok is false, and the walk
-// empty, when obj is not an object. obj must be valid JSON (json.Valid).
+// empty, when obj is not an object. obj must be valid JSON ([Valid]).
 func ObjectMembers(obj []byte) (m Members, ok bool) {
 	i := skipSpace(obj, 0)
 	if i >= len(obj) || obj[i] != '{' {
@@ -159,7 +158,7 @@ type Elements struct {
 }
 
 // ArrayElements returns a walk over arr's elements; ok is false, and the walk
-// empty, when arr is not an array. arr must be valid JSON (json.Valid).
+// empty, when arr is not an array. arr must be valid JSON ([Valid]).
 func ArrayElements(arr []byte) (e Elements, ok bool) {
 	i := skipSpace(arr, 0)
 	if i >= len(arr) || arr[i] != '[' {
@@ -258,4 +257,4 @@ func IsObject(v []byte) bool {
 
 // ValidObject reports whether b is valid JSON and an object: the check a
 // request body or an overlay gets before the walks are trusted with it.
-func ValidObject(b []byte) bool { return json.Valid(b) && IsObject(b) }
+func ValidObject(b []byte) bool { return Valid(b) && IsObject(b) }

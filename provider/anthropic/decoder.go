@@ -131,7 +131,7 @@ func (d *Decoder) frame(name string, data []byte) error {
 	if label == "" {
 		label = "event"
 	}
-	if !json.Valid(data) {
+	if !jsonwire.Valid(data) {
 		var v any
 		return protocolError(label, json.Unmarshal(data, &v))
 	}

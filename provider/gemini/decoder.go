@@ -127,7 +127,7 @@ func (d *Decoder) Next() (sluice.Event, error) {
 		if len(data) == 0 {
 			continue // an empty event carries nothing to decode
 		}
-		if !json.Valid(data) {
+		if !jsonwire.Valid(data) {
 			d.err = protocolError("an event's data is not valid JSON", data, nil)
 			continue
 		}

@@ -92,7 +92,7 @@ func (d *Decoder) Next() (sluice.Event, error) {
 		if len(line) == 0 {
 			continue
 		}
-		if !json.Valid(line) {
+		if !jsonwire.Valid(line) {
 			if partial {
 				d.err = truncated()
 			} else {

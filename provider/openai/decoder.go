@@ -3,7 +3,6 @@ package openai
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"io"
 
@@ -216,7 +215,7 @@ func (d *Decoder) event(ev sse.Event) error {
 
 // chunk turns one chat.completion.chunk into events.
 func (d *Decoder) chunk(data []byte) error {
-	if !json.Valid(data) {
+	if !jsonwire.Valid(data) {
 		return protocolError("a chunk is not valid JSON", data)
 	}
 	it, ok := jsonwire.ObjectMembers(data)
