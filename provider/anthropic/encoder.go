@@ -1,7 +1,6 @@
 package anthropic
 
 import (
-	"encoding/json"
 	"io"
 	"math/rand/v2"
 
@@ -379,7 +378,7 @@ func (e *Encoder) delta(idx int, kind, text string) {
 }
 
 func (e *Encoder) passthrough(ev *sluice.Event) error {
-	if ev.Extra == nil || ev.Extra.Protocol != Protocol || ev.Name == "" || !json.Valid(ev.Raw) {
+	if ev.Extra == nil || ev.Extra.Protocol != Protocol || ev.Name == "" || !jsonwire.Valid(ev.Raw) {
 		return nil
 	}
 	e.ensureStarted()
@@ -431,7 +430,7 @@ func (e *Encoder) ensureStarted() {
 // template returns x's fields when they are a payload of this protocol's
 // wire event typ, to be written back with sluice's values filled in.
 func template(x *sluice.Extra, typ string) []byte {
-	if x == nil || x.Protocol != Protocol || !json.Valid(x.Fields) {
+	if x == nil || x.Protocol != Protocol || !jsonwire.Valid(x.Fields) {
 		return nil
 	}
 	if t, ok := jsonwire.LookupDecoded(x.Fields, "type"); !ok || string(t) != `"`+typ+`"` {

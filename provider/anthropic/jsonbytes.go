@@ -1,7 +1,6 @@
 package anthropic
 
 import (
-	"encoding/json"
 	"errors"
 	"strconv"
 
@@ -28,7 +27,7 @@ type field struct {
 // removes its key. keep, when not nil, drops every key it rejects. Whitespace
 // between members is dropped; keys and values are copied as they are.
 func editObject(dst, obj []byte, set []field, add bool, keep func(key string) bool) ([]byte, error) {
-	if !json.Valid(obj) {
+	if !jsonwire.Valid(obj) {
 		return dst, errNotObject
 	}
 	m, ok := jsonwire.ObjectMembers(obj)

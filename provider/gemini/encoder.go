@@ -1,7 +1,6 @@
 package gemini
 
 import (
-	"encoding/json"
 	"errors"
 	"io"
 	"strconv"
@@ -135,7 +134,7 @@ func (e *Encoder) Encode(ev *sluice.Event) error {
 	}
 	own := ev.Extra != nil && ev.Extra.Protocol == Protocol
 	var fields []byte
-	if own && len(ev.Extra.Fields) > 0 && json.Valid(ev.Extra.Fields) {
+	if own && len(ev.Extra.Fields) > 0 && jsonwire.Valid(ev.Extra.Fields) {
 		fields = ev.Extra.Fields
 	}
 	switch ev.Type {
@@ -153,7 +152,7 @@ func (e *Encoder) Encode(ev *sluice.Event) error {
 		case sluice.ItemToolCall:
 			it.ov = append([]byte(nil), fields...)
 		case sluice.ItemOther:
-			if own && jsonwire.IsObject(ev.Raw) && json.Valid(ev.Raw) {
+			if own && jsonwire.IsObject(ev.Raw) && jsonwire.Valid(ev.Raw) {
 				p := e.newPart(ev.Choice, partRaw, ev.Item)
 				p.raw = append(p.raw[:0], jsonwire.TrimSpace(ev.Raw)...)
 				it.raw = true
@@ -213,7 +212,7 @@ func (e *Encoder) Encode(ev *sluice.Event) error {
 		e.done = true
 		return e.err
 	case sluice.EventPassthrough:
-		if !own || !jsonwire.IsObject(ev.Raw) || !json.Valid(ev.Raw) {
+		if !own || !jsonwire.IsObject(ev.Raw) || !jsonwire.Valid(ev.Raw) {
 			return nil
 		}
 		switch ev.Name {
@@ -484,7 +483,7 @@ func (e *Encoder) writePart(p *part) {
 				switch {
 				case len(args) == 0:
 					w.Raw([]byte("{}"))
-				case jsonwire.IsObject(args) && json.Valid(args):
+				case jsonwire.IsObject(args) && jsonwire.Valid(args):
 					w.Raw(args)
 				default:
 					w.Str(string(p.args))

@@ -1,7 +1,6 @@
 package ollama
 
 import (
-	"encoding/json"
 	"errors"
 	"io"
 	"net/http"
@@ -185,7 +184,7 @@ func (e *Encoder) Encode(ev *sluice.Event) error {
 		e.encodeError(ev.Err)
 		return nil
 	case sluice.EventPassthrough:
-		if own && jsonwire.IsObject(ev.Raw) && json.Valid(ev.Raw) {
+		if own && jsonwire.IsObject(ev.Raw) && jsonwire.Valid(ev.Raw) {
 			e.flushPending()
 			e.out = append(e.out, jsonwire.TrimSpace(ev.Raw)...)
 			e.out = append(e.out, '\n')
@@ -217,7 +216,7 @@ func (e *Encoder) flushPending() {
 // writeLine writes one ChatResponse line from the pending content, with ov
 // (an Ollama line's unmodelled fields) restored.
 func (e *Encoder) writeLine(ov []byte, done bool) {
-	if ov != nil && !json.Valid(ov) {
+	if ov != nil && !jsonwire.Valid(ov) {
 		ov = nil
 	}
 	w := &e.jw
@@ -344,7 +343,7 @@ func (e *Encoder) writeToolCalls(ov []byte) {
 				switch {
 				case len(args) == 0:
 					w.Raw([]byte("{}"))
-				case jsonwire.IsObject(args) && json.Valid(args):
+				case jsonwire.IsObject(args) && jsonwire.Valid(args):
 					w.Raw(args)
 				default:
 					w.Str(string(c.args))
