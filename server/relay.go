@@ -79,34 +79,48 @@ func (rl *relay) run(ctx context.Context, s *sluice.Stream) *relayResult {
 		w.startHeartbeat(rl.heartbeat)
 		defer w.stopHeartbeat()
 	}
-	out := &relayResult{}
+	// The loop holds only what each event needs; how the stream ended is
+	// handled apart (failed, gone, ended), off the path every event takes.
 	for ev, err := range s.Events() {
 		if err != nil {
-			w.stopHeartbeat()
-			out.res = s.Result()
-			switch {
-			case isShutdown(ctx):
-				out.shutdown = true
-				rl.fail(out, errShutdown)
-			case ctx.Err() != nil || w.broken:
-				out.clientGone = true
-			default:
-				rl.fail(out, sluice.AsError(err))
-			}
-			return out
+			return rl.failed(ctx, s, w, err)
 		}
 		rl.cur = ev
 		if w.write(&rl.cur, rl.next()) != nil {
-			// The client cannot be written to: it is gone.
-			w.stopHeartbeat()
-			s.Close()
-			out.res = s.Result()
-			out.clientGone = true
-			return out
+			return rl.gone(s, w)
 		}
 	}
+	return rl.ended(s, w)
+}
+
+// failed ends a stream whose upstream failed, or was cancelled because the
+// client left or the server is shutting down.
+func (rl *relay) failed(ctx context.Context, s *sluice.Stream, w *relayWriter, err error) *relayResult {
 	w.stopHeartbeat()
-	out.res = s.Result()
+	out := &relayResult{res: s.Result()}
+	switch {
+	case isShutdown(ctx):
+		out.shutdown = true
+		rl.fail(out, errShutdown)
+	case ctx.Err() != nil || w.broken:
+		out.clientGone = true
+	default:
+		rl.fail(out, sluice.AsError(err))
+	}
+	return out
+}
+
+// gone ends a stream whose client can no longer be written to.
+func (rl *relay) gone(s *sluice.Stream, w *relayWriter) *relayResult {
+	w.stopHeartbeat()
+	s.Close()
+	return &relayResult{res: s.Result(), clientGone: true}
+}
+
+// ended ends a stream that ended cleanly.
+func (rl *relay) ended(s *sluice.Stream, w *relayWriter) *relayResult {
+	w.stopHeartbeat()
+	out := &relayResult{res: s.Result()}
 	if out.res.Err != nil {
 		// The sequence ended with no error item, which the Stream contract
 		// rules out; still, never end cleanly.

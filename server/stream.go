@@ -106,13 +106,54 @@ func (s *Server) handleStream(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	id := newID("s_")
 	w.Header().Set("X-Request-Id", id)
+	sr := s.seedRequest(w, r, id, start)
+	if sr == nil {
+		return
+	}
+	ctx, cancel := s.requestContext(r)
+	defer cancel()
+	st, err := sr.rt.provider.Stream(ctx, sr.req)
+	if err != nil {
+		e := sluice.AsError(err)
+		if isShutdown(ctx) {
+			e = errShutdown
+		}
+		s.rejectSeed(w, id, sr.name, e, start)
+		return
+	}
+	s.active.Add(1)
+	defer s.active.Done()
+	s.metrics.streamStarted()
+	defer s.metrics.streamEnded()
+
+	startSSE(w)
+	enc := newSeedEncoder(sse.NewEncoder(w), id)
+	if err := enc.Start(sr.rt.name, sr.rt.simulated); err == nil {
+		enc.Flush()
+	}
+	rl := &relay{enc: enc, heartbeat: s.heartbeat, scrub: s.scrub}
+	s.finish(sr.call, rl.run(ctx, st))
+}
+
+// seedStream is a /stream request ready to open upstream.
+type seedStream struct {
+	name string // as the client named it
+	rt   route
+	req  *sluice.Request
+	call *call
+}
+
+// seedRequest parses, validates and routes a /stream request. On failure
+// it has answered the client and returns nil. It is apart from handleStream
+// so that its frame is not on the stack the stream is relayed on.
+func (s *Server) seedRequest(w http.ResponseWriter, r *http.Request, id string, start time.Time) *seedStream {
 	var sr streamRequest
 	var perr *sluice.Error
 	if r.Method == http.MethodPost {
 		body, err := s.readBody(w, r)
 		if err != nil {
 			s.rejectSeed(w, id, "", err, start)
-			return
+			return nil
 		}
 		sr, perr = parseStreamBody(body)
 	} else {
@@ -123,7 +164,7 @@ func (s *Server) handleStream(w http.ResponseWriter, r *http.Request) {
 	}
 	if perr != nil {
 		s.rejectSeed(w, id, sr.Model, perr, start)
-		return
+		return nil
 	}
 	name := sr.Model
 	if name == "" {
@@ -132,40 +173,16 @@ func (s *Server) handleStream(w http.ResponseWriter, r *http.Request) {
 	rt, rerr := s.resolve(r.Context(), name)
 	if rerr != nil {
 		s.rejectSeed(w, id, name, rerr, start)
-		return
+		return nil
 	}
 	req := &sluice.Request{Model: rt.model, System: sr.System, Messages: []sluice.Message{sluice.UserMessage(sr.Prompt)},
 		MaxTokens: sr.MaxTokens, Temperature: sr.Temperature}
 	if err := req.Validate(); err != nil {
 		s.rejectSeed(w, id, name, sluice.AsError(err), start)
-		return
+		return nil
 	}
-	c := &call{id: id, api: "stream", name: rt.name, provider: rt.providerName, model: rt.model,
-		prompt: sr.Prompt, system: sr.System, start: start}
-
-	ctx, cancel := s.requestContext(r)
-	defer cancel()
-	st, err := rt.provider.Stream(ctx, req)
-	if err != nil {
-		e := sluice.AsError(err)
-		if isShutdown(ctx) {
-			e = errShutdown
-		}
-		s.rejectSeed(w, id, name, e, start)
-		return
-	}
-	s.active.Add(1)
-	defer s.active.Done()
-	s.metrics.streamStarted()
-	defer s.metrics.streamEnded()
-
-	startSSE(w)
-	enc := newSeedEncoder(sse.NewEncoder(w), id)
-	if err := enc.Start(rt.name, rt.simulated); err == nil {
-		enc.Flush()
-	}
-	rl := &relay{enc: enc, heartbeat: s.heartbeat, scrub: s.scrub}
-	s.finish(c, rl.run(ctx, st))
+	return &seedStream{name: name, rt: rt, req: req, call: &call{id: id, api: "stream", name: rt.name, provider: rt.providerName,
+		model: rt.model, prompt: sr.Prompt, system: sr.System, start: start}}
 }
 
 // startSSE starts an SSE response: its headers (no caching, no buffering by

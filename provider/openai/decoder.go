@@ -181,9 +181,23 @@ func (d *Decoder) endError() error {
 		Hint: "the server or a proxy closed the connection early; what arrived is kept in the Result"}
 }
 
-func (d *Decoder) push(ev sluice.Event, m evMeta) {
-	d.queue = append(d.queue, ev)
+// add queues a zero event described by m and returns it to be filled in,
+// valid until the next add. Events are built in place rather than passed by
+// value: an Event literal is a few hundred bytes of the caller's frame, and
+// the decoder's frames are on the stack of every relayed stream for its
+// whole life (see server.TestRelayStackDepth).
+func (d *Decoder) add(m evMeta) *sluice.Event {
+	d.queue = append(d.queue, sluice.Event{})
 	d.metas = append(d.metas, m)
+	return &d.queue[len(d.queue)-1]
+}
+
+// text queues a delta of typ (text, refusal, reasoning, tool call
+// arguments) whose text is the JSON string raw.
+func (d *Decoder) text(typ sluice.EventType, item int, cs *choiceState, raw, data []byte, m evMeta) {
+	t := stringValue(raw, &d.str)
+	ev := d.add(m)
+	ev.Type, ev.Item, ev.Choice, ev.Text, ev.Raw = typ, item, cs.index, t, data
 }
 
 // event handles one SSE event.
@@ -194,7 +208,8 @@ func (d *Decoder) event(ev sse.Event) error {
 	case "error":
 		return streamError(data)
 	default:
-		d.push(sluice.Event{Type: sluice.EventPassthrough, Name: ev.Type, Raw: data, Extra: originExtra}, evMeta{})
+		e := d.add(evMeta{})
+		e.Type, e.Name, e.Raw, e.Extra = sluice.EventPassthrough, ev.Type, data, originExtra
 		return nil
 	}
 	t := bytes.TrimSpace(data)
@@ -311,7 +326,8 @@ func (d *Decoder) chunk(data []byte) error {
 
 	if first == len(d.queue) {
 		// Nothing modelled: keep the chunk whole.
-		d.push(sluice.Event{Type: sluice.EventPassthrough, Raw: data, Extra: originExtra}, evMeta{})
+		e := d.add(evMeta{})
+		e.Type, e.Raw, e.Extra = sluice.EventPassthrough, data, originExtra
 		return nil
 	}
 	d.chain(first)
@@ -323,13 +339,13 @@ func (d *Decoder) start(data, id, model, created []byte) {
 	d.started = true
 	d.id = stringValue(id, &d.str)
 	d.model = stringValue(model, &d.str)
-	ev := sluice.Event{Type: sluice.EventStart, ID: d.id, Model: d.model, Raw: data}
+	ev := d.add(evMeta{})
+	ev.Type, ev.ID, ev.Model, ev.Raw = sluice.EventStart, d.id, d.model, data
 	if n, ok := intValue(created); created != nil && ok {
 		d.created, d.hasCreated = n, true
 		f := append([]byte(`{"created":`), created...)
 		ev.Extra = &sluice.Extra{Protocol: Protocol, Fields: append(f, '}')}
 	}
-	d.push(ev, evMeta{})
 }
 
 // chain gives the events decoded from one chunk, queue[first:], their Extra:
@@ -400,7 +416,8 @@ func (d *Decoder) choiceFor(index int) *choiceState {
 // closeCur closes the choice's open item.
 func (d *Decoder) closeCur(cs *choiceState, data []byte) {
 	if cs.curOpen {
-		d.push(sluice.Event{Type: sluice.EventItemDone, Item: cs.cur, Choice: cs.index, Kind: cs.curKind, Raw: data}, evMeta{chained: true})
+		ev := d.add(evMeta{chained: true})
+		ev.Type, ev.Item, ev.Choice, ev.Kind, ev.Raw = sluice.EventItemDone, cs.cur, cs.index, cs.curKind, data
 		cs.curOpen = false
 	}
 }
@@ -414,7 +431,8 @@ func (d *Decoder) itemFor(cs *choiceState, kind sluice.ItemKind, raw []byte) int
 	d.closeCur(cs, raw)
 	item := d.items
 	d.items++
-	d.push(sluice.Event{Type: sluice.EventItemStart, Item: item, Choice: cs.index, Kind: kind, Raw: raw}, evMeta{chained: true})
+	ev := d.add(evMeta{chained: true})
+	ev.Type, ev.Item, ev.Choice, ev.Kind, ev.Raw = sluice.EventItemStart, item, cs.index, kind, raw
 	cs.cur, cs.curKind, cs.curOpen = item, kind, true
 	return item
 }
@@ -524,19 +542,18 @@ func (d *Decoder) choice(data, el []byte) error {
 		d.chs = closeOrDrop(d.chs, mark)
 		if rc != nil {
 			item := d.itemFor(cs, sluice.ItemReasoning, data)
-			d.push(sluice.Event{Type: sluice.EventReasoning, Item: item, Choice: cs.index, Text: stringValue(rc, &d.str), Raw: data},
-				evMeta{chained: true, reasoningField: field})
+			d.text(sluice.EventReasoning, item, cs, rc, data, evMeta{chained: true, reasoningField: field})
 		}
 	}
 	d.chs = append(d.chs, '}')
 
 	if content != nil {
 		item := d.itemFor(cs, sluice.ItemMessage, data)
-		d.push(sluice.Event{Type: sluice.EventText, Item: item, Choice: cs.index, Text: stringValue(content, &d.str), Raw: data}, evMeta{chained: true})
+		d.text(sluice.EventText, item, cs, content, data, evMeta{chained: true})
 	}
 	if refusal != nil {
 		item := d.itemFor(cs, sluice.ItemMessage, data)
-		d.push(sluice.Event{Type: sluice.EventRefusal, Item: item, Choice: cs.index, Text: stringValue(refusal, &d.str), Raw: data}, evMeta{chained: true})
+		d.text(sluice.EventRefusal, item, cs, refusal, data, evMeta{chained: true})
 	}
 	if tools != nil {
 		ts, _ := jsonwire.ArrayElements(tools)
@@ -549,7 +566,8 @@ func (d *Decoder) choice(data, el []byte) error {
 	if finish != nil {
 		d.closeCur(cs, data)
 		raw := stringValue(finish, &d.str)
-		d.push(sluice.Event{Type: sluice.EventFinish, Choice: cs.index, Finish: normalizeFinish(raw), RawFinish: raw, Raw: data}, evMeta{chained: true})
+		ev := d.add(evMeta{chained: true})
+		ev.Type, ev.Choice, ev.Finish, ev.RawFinish, ev.Raw = sluice.EventFinish, cs.index, normalizeFinish(raw), raw, data
 		cs.cur = -1
 	}
 	return nil
@@ -622,8 +640,10 @@ func (d *Decoder) toolCall(data []byte, cs *choiceState, frag []byte) error {
 		d.closeCur(cs, data)
 		item = d.items
 		d.items++
-		d.push(sluice.Event{Type: sluice.EventItemStart, Item: item, Choice: cs.index, Kind: sluice.ItemToolCall,
-			ID: callID, CallID: callID, Name: stringValue(name, &d.str), Raw: data}, evMeta{chained: true})
+		nm := stringValue(name, &d.str)
+		ev := d.add(evMeta{chained: true})
+		ev.Type, ev.Item, ev.Choice, ev.Kind, ev.Raw = sluice.EventItemStart, item, cs.index, sluice.ItemToolCall, data
+		ev.ID, ev.CallID, ev.Name = callID, callID, nm
 		cs.cur, cs.curKind, cs.curOpen = item, sluice.ItemToolCall, true
 		cs.tools = append(cs.tools, toolState{wire: wire, pos: pos, item: item, callID: callID})
 		ts = &cs.tools[pos]
@@ -678,8 +698,7 @@ func (d *Decoder) toolCall(data []byte, cs *choiceState, frag []byte) error {
 	if nonEmptyString(args) || (!first && !res.empty()) {
 		// A later fragment with no arguments but other fields gets an empty
 		// delta to carry them.
-		d.push(sluice.Event{Type: sluice.EventToolCall, Item: item, Choice: cs.index, Text: stringValue(args, &d.str), Raw: data},
-			evMeta{chained: true, tool: res})
+		d.text(sluice.EventToolCall, item, cs, args, data, evMeta{chained: true, tool: res})
 	} else if !res.empty() {
 		d.metas[len(d.metas)-1].tool = res
 	}

@@ -375,11 +375,29 @@ func ParseRequest(body []byte) (*sluice.Request, *RequestInfo, error) {
 	if !jsonwire.ValidObject(body) {
 		return nil, nil, badRequest("the request body is not a JSON object", "send a Chat Completions request: {\"model\":…,\"messages\":[…]}")
 	}
-	var p parsedRequest
-	if err := json.Unmarshal(body, &p); err != nil {
-		return nil, nil, badRequest("the request does not match the Chat Completions format: "+strings.TrimPrefix(err.Error(), "json: "),
+	p, err := unmarshalRequest(body)
+	if err != nil {
+		return nil, nil, err
+	}
+	return p.convert(body)
+}
+
+// unmarshalRequest decodes body. It is apart from convert, whose frame is
+// large, so that encoding/json's recursion runs on a shallow stack: a
+// gateway parses on the goroutine that then relays the stream, and the
+// deepest point of a request's life decides that goroutine's stack size.
+func unmarshalRequest(body []byte) (*parsedRequest, error) {
+	p := new(parsedRequest)
+	if err := json.Unmarshal(body, p); err != nil {
+		return nil, badRequest("the request does not match the Chat Completions format: "+strings.TrimPrefix(err.Error(), "json: "),
 			"see https://platform.openai.com/docs/api-reference/chat/create")
 	}
+	return p, nil
+}
+
+// convert turns the decoded request into a sluice.Request and its
+// RequestInfo; body is the request's JSON, for the fields not modelled.
+func (p *parsedRequest) convert(body []byte) (*sluice.Request, *RequestInfo, error) {
 	info := &RequestInfo{Stream: p.Stream, N: p.N}
 	it, _ := jsonwire.ObjectMembers(body)
 	for k, v, ok := it.Next(); ok; k, v, ok = it.Next() {

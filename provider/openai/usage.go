@@ -111,7 +111,8 @@ func (d *Decoder) usage(data, v []byte, xgroq bool) {
 			res = span{}
 		}
 	}
-	d.push(sluice.Event{Type: sluice.EventUsage, Usage: &u, Raw: data}, evMeta{chained: true, usage: res, usageInXGroq: xgroq})
+	ev := d.add(evMeta{chained: true, usage: res, usageInXGroq: xgroq})
+	ev.Type, ev.Usage, ev.Raw = sluice.EventUsage, &u, data
 }
 
 // detailsResidue appends the residue of a *_tokens_details object, whose
