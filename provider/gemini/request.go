@@ -4,9 +4,9 @@ import (
 	"bytes"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/url"
-	"slices"
 	"strings"
 
 	"github.com/sluicehq/sluice"
@@ -390,72 +390,13 @@ func imagePart(p sluice.Part) (wirePart, error) {
 	return wirePart{}, fmt.Errorf("image part without data or URL")
 }
 
-// mergeExtra merges extra into the top level of the JSON object body.
+// mergeExtra merges extra into the top level of the JSON object body, deeply
+// (see [jsonwire.MergeDeep]): an extra tools array adds to the tools, an
+// extra generationConfig sets its fields among the others.
 func mergeExtra(body []byte, extra map[string]json.RawMessage) ([]byte, error) {
-	if len(extra) == 0 {
-		return body, nil
+	out, err := jsonwire.MergeMembers(body, extra, jsonwire.MergeDeep)
+	if bad, ok := errors.AsType[*jsonwire.InvalidValueError](err); ok {
+		return nil, badRequest(fmt.Sprintf("Extra[%q] is not valid JSON", bad.Key), "give each Extra value as raw JSON, e.g. json.RawMessage(`[{\"googleSearch\":{}}]`)")
 	}
-	keys := make([]string, 0, len(extra))
-	for k, v := range extra {
-		if !json.Valid(v) {
-			return nil, badRequest(fmt.Sprintf("Extra[%q] is not valid JSON", k), "give each Extra value as raw JSON, e.g. json.RawMessage(`[{\"googleSearch\":{}}]`)")
-		}
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	var members []byte
-	m, _ := jsonwire.ObjectMembers(body)
-	for k, v, ok := m.Next(); ok; k, v, ok = m.Next() {
-		if x, found := extra[string(k)]; found {
-			v = mergeValues(v, x)
-		}
-		members = jsonwire.AppendMember(members, k, v)
-	}
-	for _, k := range keys {
-		if _, found := jsonwire.Lookup(body, k); found {
-			continue
-		}
-		q, _ := json.Marshal(k)
-		members = jsonwire.AppendMember(members, q[1:len(q)-1], bytes.TrimSpace(extra[k]))
-	}
-	return jsonwire.WrapObject(members), nil
-}
-
-// mergeValues merges b into a: objects member by member (b wins), arrays
-// by appending b's elements, anything else is b.
-func mergeValues(a, b []byte) []byte {
-	a, b = jsonwire.TrimSpace(a), jsonwire.TrimSpace(b)
-	switch {
-	case jsonwire.IsObject(a) && jsonwire.IsObject(b):
-		var body []byte
-		m, _ := jsonwire.ObjectMembers(a)
-		for k, v, ok := m.Next(); ok; k, v, ok = m.Next() {
-			if x, found := jsonwire.Lookup(b, string(k)); found {
-				v = mergeValues(v, x)
-			}
-			body = jsonwire.AppendMember(body, k, v)
-		}
-		m, _ = jsonwire.ObjectMembers(b)
-		for k, v, ok := m.Next(); ok; k, v, ok = m.Next() {
-			if _, found := jsonwire.Lookup(a, string(k)); !found {
-				body = jsonwire.AppendMember(body, k, v)
-			}
-		}
-		return append(append([]byte{'{'}, body...), '}')
-	case len(a) > 0 && a[0] == '[' && len(b) > 0 && b[0] == '[':
-		out := []byte{'['}
-		n := 0
-		for _, arr := range [][]byte{a, b} {
-			e, _ := jsonwire.ArrayElements(arr)
-			for v, ok := e.Next(); ok; v, ok = e.Next() {
-				if n > 0 {
-					out = append(out, ',')
-				}
-				out = append(out, v...)
-				n++
-			}
-		}
-		return append(out, ']')
-	}
-	return b
+	return out, err
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -218,58 +219,15 @@ func imageBase64(p sluice.Part) (string, error) {
 	return "", fmt.Errorf("image part without data")
 }
 
-// mergeExtra merges extra into the top level of the JSON object body.
+// mergeExtra merges extra into the top level of the JSON object body, one
+// level deep (see [jsonwire.MergeShallow]): an extra options object sets its
+// fields among the others.
 func mergeExtra(body []byte, extra map[string]json.RawMessage) ([]byte, error) {
-	if len(extra) == 0 {
-		return body, nil
+	out, err := jsonwire.MergeMembers(body, extra, jsonwire.MergeShallow)
+	if bad, ok := errors.AsType[*jsonwire.InvalidValueError](err); ok {
+		return nil, badRequest(fmt.Sprintf("Extra[%q] is not valid JSON", bad.Key), "give each Extra value as raw JSON, e.g. json.RawMessage(`\"5m\"`)")
 	}
-	keys := make([]string, 0, len(extra))
-	for k, v := range extra {
-		if !json.Valid(v) {
-			return nil, badRequest(fmt.Sprintf("Extra[%q] is not valid JSON", k), "give each Extra value as raw JSON, e.g. json.RawMessage(`\"5m\"`)")
-		}
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	var members []byte
-	m, _ := jsonwire.ObjectMembers(body)
-	for k, v, ok := m.Next(); ok; k, v, ok = m.Next() {
-		if x, found := extra[string(k)]; found {
-			v = mergeObjects(v, x)
-		}
-		members = jsonwire.AppendMember(members, k, v)
-	}
-	for _, k := range keys {
-		if _, found := jsonwire.Lookup(body, k); found {
-			continue
-		}
-		q, _ := json.Marshal(k)
-		members = jsonwire.AppendMember(members, q[1:len(q)-1], bytes.TrimSpace(extra[k]))
-	}
-	return jsonwire.WrapObject(members), nil
-}
-
-// mergeObjects returns b merged into a when both are objects (b's members
-// win), otherwise b.
-func mergeObjects(a, b []byte) []byte {
-	if !jsonwire.IsObject(a) || !jsonwire.IsObject(b) {
-		return bytes.TrimSpace(b)
-	}
-	out := []byte{'{'}
-	var body []byte
-	m, _ := jsonwire.ObjectMembers(a)
-	for k, v, ok := m.Next(); ok; k, v, ok = m.Next() {
-		if _, found := jsonwire.Lookup(b, string(k)); found {
-			continue
-		}
-		body = jsonwire.AppendMember(body, k, v)
-	}
-	m, _ = jsonwire.ObjectMembers(b)
-	for k, v, ok := m.Next(); ok; k, v, ok = m.Next() {
-		body = jsonwire.AppendMember(body, k, v)
-	}
-	out = append(out, body...)
-	return append(out, '}')
+	return out, err
 }
 
 // RequestInfo holds what an /api/chat request says beyond [sluice.Request].

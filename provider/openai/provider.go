@@ -1,6 +1,7 @@
 package openai
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"io"
@@ -10,6 +11,7 @@ import (
 
 	"github.com/sluicehq/sluice"
 	"github.com/sluicehq/sluice/internal/jsonwire"
+	"github.com/sluicehq/sluice/internal/openaihttp"
 	"github.com/sluicehq/sluice/internal/upstream"
 )
 
@@ -61,7 +63,7 @@ type Config struct {
 // server. It is safe for concurrent use.
 type Provider struct {
 	name   string
-	cfg    Config
+	server openaihttp.Server
 	client *http.Client
 	opts   buildOptions
 }
@@ -74,18 +76,15 @@ var (
 // New returns a Provider for cfg. It copies cfg; later changes to the
 // caller's Config (or its Header) do not reach the Provider.
 func New(cfg Config) *Provider {
-	p := &Provider{cfg: cfg, name: cfg.Name, client: cfg.HTTPClient}
-	if p.name == "" {
-		p.name = Protocol
-	}
-	if p.cfg.BaseURL == "" {
-		p.cfg.BaseURL = DefaultBaseURL
+	p := &Provider{
+		name:   cmp.Or(cfg.Name, Protocol),
+		server: openaihttp.Server{BaseURL: cmp.Or(cfg.BaseURL, DefaultBaseURL), APIKey: cfg.APIKey, Header: cfg.Header.Clone()},
+		client: cfg.HTTPClient,
+		opts:   buildOptions{legacyMaxTokens: cfg.LegacyMaxTokens, noUsage: cfg.NoUsageRequest, topK: cfg.TopK, reasoning: cfg.SendReasoning},
 	}
 	if p.client == nil {
 		p.client = upstream.DefaultClient()
 	}
-	p.cfg.Header = cfg.Header.Clone()
-	p.opts = buildOptions{legacyMaxTokens: cfg.LegacyMaxTokens, noUsage: cfg.NoUsageRequest, topK: cfg.TopK, reasoning: cfg.SendReasoning}
 	return p
 }
 
@@ -104,12 +103,11 @@ func Compatible(name, baseURL, apiKey string) *Provider {
 // A missing key is a *sluice.Error of KindAuth that says which variable to
 // set.
 func FromEnv(getenv func(string) string) (*Provider, error) {
-	key := strings.TrimSpace(getenv("OPENAI_API_KEY"))
-	if key == "" {
-		return nil, &sluice.Error{Kind: sluice.KindAuth, Provider: Protocol, Message: "OPENAI_API_KEY is not set",
-			Hint: "set OPENAI_API_KEY to a key from https://platform.openai.com/api-keys (in the environment or .env)"}
+	key, base, err := openaihttp.Env(Protocol, getenv)
+	if err != nil {
+		return nil, err
 	}
-	cfg := Config{APIKey: key, BaseURL: strings.TrimSpace(getenv("OPENAI_BASE_URL"))}
+	cfg := Config{APIKey: key, BaseURL: base}
 	if org := strings.TrimSpace(getenv("OPENAI_ORG_ID")); org != "" {
 		cfg.Header = http.Header{"Openai-Organization": {org}}
 	}
@@ -139,18 +137,9 @@ func (p *Provider) Stream(ctx context.Context, req *sluice.Request) (*sluice.Str
 	if err != nil {
 		return nil, p.withProvider(err)
 	}
-	h := p.header()
-	h.Set("Accept", "text/event-stream")
-	for k, v := range req.Header {
-		switch http.CanonicalHeaderKey(k) {
-		case "Authorization", "Api-Key", "Cookie":
-			continue
-		}
-		h.Set(k, v)
-	}
 	resp, err := upstream.Do(ctx, upstream.Request{
-		Provider: p.name, Client: p.client, URL: p.endpoint("/chat/completions"),
-		Header: h, Body: body, ParseError: p.parseError, Hint: p.connHint(),
+		Provider: p.name, Client: p.client, URL: p.server.URL("/chat/completions"),
+		Header: p.server.StreamHeader(req.Header), Body: body, ParseError: p.parseError, Hint: p.connHint(),
 	})
 	if err != nil {
 		return nil, p.sendError(err, "/chat/completions")
@@ -176,8 +165,8 @@ func (p *Provider) Stream(ctx context.Context, req *sluice.Request) (*sluice.Str
 // order it lists them.
 func (p *Provider) Models(ctx context.Context) ([]string, error) {
 	resp, err := upstream.Do(ctx, upstream.Request{
-		Provider: p.name, Client: p.client, Method: http.MethodGet, URL: p.endpoint("/models"),
-		Header: p.header(), ParseError: p.parseError, Hint: p.connHint(),
+		Provider: p.name, Client: p.client, Method: http.MethodGet, URL: p.server.URL("/models"),
+		Header: p.server.RequestHeader(), ParseError: p.parseError, Hint: p.connHint(),
 	})
 	if err != nil {
 		return nil, p.sendError(err, "/models")
@@ -205,29 +194,6 @@ func (p *Provider) Models(ctx context.Context) ([]string, error) {
 	return ids, nil
 }
 
-// header returns the headers every request carries.
-func (p *Provider) header() http.Header {
-	h := p.cfg.Header.Clone()
-	if h == nil {
-		h = http.Header{}
-	}
-	if p.cfg.APIKey != "" {
-		h.Set("Authorization", "Bearer "+p.cfg.APIKey)
-	}
-	return h
-}
-
-// endpoint appends path to the base URL's path, keeping its query.
-func (p *Provider) endpoint(path string) string {
-	u, err := url.Parse(p.cfg.BaseURL)
-	if err != nil || u.Scheme == "" {
-		return strings.TrimRight(p.cfg.BaseURL, "/") + path
-	}
-	u.Path = strings.TrimRight(u.Path, "/") + path
-	u.RawPath = ""
-	return u.String()
-}
-
 // parseError is ParseError with hints that name this provider's settings.
 func (p *Provider) parseError(status int, h http.Header, body []byte) *sluice.Error {
 	e := ParseError(status, h, body)
@@ -240,27 +206,16 @@ func (p *Provider) parseError(status int, h http.Header, body []byte) *sluice.Er
 			e.Hint = fmt.Sprintf("check the API key of endpoint %q", p.name)
 		}
 	case sluice.KindNotFound:
-		e.Hint = fmt.Sprintf("check the model name and %s; Models lists what it serves", p.safeBase())
+		e.Hint = fmt.Sprintf("check the model name and %s; Models lists what it serves", p.server.SafeBase())
 	}
 	return e
 }
 
 func (p *Provider) connHint() string {
 	if p.name == Protocol {
-		return fmt.Sprintf("check OPENAI_BASE_URL (now %s)", p.safeBase())
+		return fmt.Sprintf("check OPENAI_BASE_URL (now %s)", p.server.SafeBase())
 	}
-	return fmt.Sprintf("check the base URL of endpoint %q (now %s)", p.name, p.safeBase())
-}
-
-// safeBase is the base URL without its query or user info, which may hold a
-// key, for hints.
-func (p *Provider) safeBase() string {
-	u, err := url.Parse(p.cfg.BaseURL)
-	if err != nil {
-		return "an unparsable URL"
-	}
-	u.User, u.RawQuery, u.Fragment = nil, "", ""
-	return u.String()
+	return fmt.Sprintf("check the base URL of endpoint %q (now %s)", p.name, p.server.SafeBase())
 }
 
 // sendError makes sure a failure to send names the setting to check and
@@ -273,8 +228,8 @@ func (p *Provider) sendError(err error, path string) error {
 	if e.Hint == "" && (e.Kind == sluice.KindConnection || e.Kind == sluice.KindTimeout) {
 		e.Hint = p.connHint()
 	}
-	if u, perr := url.Parse(p.endpoint(path)); perr == nil && (u.RawQuery != "" || u.User != nil) {
-		e.Message = strings.ReplaceAll(e.Message, u.String(), p.safeBase()+path)
+	if u, perr := url.Parse(p.server.URL(path)); perr == nil && (u.RawQuery != "" || u.User != nil) {
+		e.Message = strings.ReplaceAll(e.Message, u.String(), p.server.SafeBase()+path)
 	}
 	return p.withProvider(e)
 }

@@ -1,15 +1,16 @@
 package responses
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
-	"net/url"
 	"strings"
 
 	"github.com/sluicehq/sluice"
+	"github.com/sluicehq/sluice/internal/openaihttp"
 	"github.com/sluicehq/sluice/internal/upstream"
 	"github.com/sluicehq/sluice/provider/openai"
 )
@@ -37,7 +38,7 @@ type Config struct {
 // it. It is safe for concurrent use.
 type Provider struct {
 	name   string
-	cfg    Config
+	server openaihttp.Server
 	client *http.Client
 }
 
@@ -45,17 +46,14 @@ var _ sluice.Provider = (*Provider)(nil)
 
 // New returns a Provider for cfg. It copies cfg.
 func New(cfg Config) *Provider {
-	p := &Provider{cfg: cfg, name: cfg.Name, client: cfg.HTTPClient}
-	if p.name == "" {
-		p.name = Protocol
-	}
-	if p.cfg.BaseURL == "" {
-		p.cfg.BaseURL = openai.DefaultBaseURL
+	p := &Provider{
+		name:   cmp.Or(cfg.Name, Protocol),
+		server: openaihttp.Server{BaseURL: cmp.Or(cfg.BaseURL, openai.DefaultBaseURL), APIKey: cfg.APIKey, Header: cfg.Header.Clone()},
+		client: cfg.HTTPClient,
 	}
 	if p.client == nil {
 		p.client = upstream.DefaultClient()
 	}
-	p.cfg.Header = cfg.Header.Clone()
 	return p
 }
 
@@ -63,12 +61,11 @@ func New(cfg Config) *Provider {
 // OPENAI_BASE_URL, named name ("" means "responses"). A missing key is a
 // *sluice.Error of KindAuth that says which variable to set.
 func FromEnv(name string, getenv func(string) string) (*Provider, error) {
-	key := strings.TrimSpace(getenv("OPENAI_API_KEY"))
-	if key == "" {
-		return nil, &sluice.Error{Kind: sluice.KindAuth, Provider: Protocol, Message: "OPENAI_API_KEY is not set",
-			Hint: "set OPENAI_API_KEY to a key from https://platform.openai.com/api-keys (in the environment or .env)"}
+	key, base, err := openaihttp.Env(Protocol, getenv)
+	if err != nil {
+		return nil, err
 	}
-	return New(Config{Name: name, APIKey: key, BaseURL: strings.TrimSpace(getenv("OPENAI_BASE_URL"))}), nil
+	return New(Config{Name: name, APIKey: key, BaseURL: base}), nil
 }
 
 // Name returns the provider's name.
@@ -87,29 +84,15 @@ func (p *Provider) Stream(ctx context.Context, req *sluice.Request) (*sluice.Str
 	if err != nil {
 		return nil, p.own(err)
 	}
-	h := p.cfg.Header.Clone()
-	if h == nil {
-		h = http.Header{}
-	}
-	if p.cfg.APIKey != "" {
-		h.Set("Authorization", "Bearer "+p.cfg.APIKey)
-	}
-	h.Set("Accept", "text/event-stream")
-	for k, v := range req.Header {
-		switch http.CanonicalHeaderKey(k) {
-		case "Authorization", "Api-Key", "Cookie":
-			continue
-		}
-		h.Set(k, v)
-	}
 	resp, err := upstream.Do(ctx, upstream.Request{
-		Provider: p.name, Client: p.client, URL: p.endpoint("/responses"), Header: h, Body: body,
+		Provider: p.name, Client: p.client, URL: p.server.URL("/responses"),
+		Header: p.server.StreamHeader(req.Header), Body: body,
 		ParseError: func(status int, h http.Header, body []byte) *sluice.Error {
 			e := ParseError(status, h, body)
 			e.Provider = p.name
 			return e
 		},
-		Hint: fmt.Sprintf("check the base URL of provider %q (now %s)", p.name, p.safeBase()),
+		Hint: fmt.Sprintf("check the base URL of provider %q (now %s)", p.name, p.server.SafeBase()),
 	})
 	if err != nil {
 		return nil, p.own(err)
@@ -129,27 +112,6 @@ func (p *Provider) Stream(ctx context.Context, req *sluice.Request) (*sluice.Str
 		return resp.NewStream(p.name, req.Model, &sliceDecoder{evs: evs}), nil
 	}
 	return resp.NewStream(p.name, req.Model, NewDecoder(resp.Body)), nil
-}
-
-// endpoint appends path to the base URL's path, keeping its query.
-func (p *Provider) endpoint(path string) string {
-	u, err := url.Parse(p.cfg.BaseURL)
-	if err != nil || u.Scheme == "" {
-		return strings.TrimRight(p.cfg.BaseURL, "/") + path
-	}
-	u.Path = strings.TrimRight(u.Path, "/") + path
-	u.RawPath = ""
-	return u.String()
-}
-
-// safeBase is the base URL without query or user info, for hints.
-func (p *Provider) safeBase() string {
-	u, err := url.Parse(p.cfg.BaseURL)
-	if err != nil {
-		return "an unparsable URL"
-	}
-	u.User, u.RawQuery, u.Fragment = nil, "", ""
-	return u.String()
 }
 
 func (p *Provider) own(err error) error {
@@ -192,15 +154,9 @@ func (p *Provider) CountTokens(ctx context.Context, req *sluice.Request) (int, e
 	if err != nil {
 		return 0, p.own(err)
 	}
-	h := p.cfg.Header.Clone()
-	if h == nil {
-		h = http.Header{}
-	}
-	if p.cfg.APIKey != "" {
-		h.Set("Authorization", "Bearer "+p.cfg.APIKey)
-	}
 	resp, err := upstream.Do(ctx, upstream.Request{
-		Provider: p.name, Client: p.client, URL: p.endpoint("/responses/input_tokens"), Header: h, Body: body,
+		Provider: p.name, Client: p.client, URL: p.server.URL("/responses/input_tokens"),
+		Header: p.server.RequestHeader(), Body: body,
 		ParseError: func(status int, h http.Header, body []byte) *sluice.Error { return ParseError(status, h, body) },
 	})
 	if err != nil {
