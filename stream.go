@@ -47,6 +47,11 @@ type StreamConfig struct {
 	// provider without one (in process). A gateway passes its rate-limit
 	// headers on to the client.
 	ResponseHeader http.Header
+	// OnWait, when the Decoder reads from the network, registers a
+	// function to be called each time it is about to read, and so may wait
+	// (see [Stream.OnWait]); [WaitReader] provides it. Nil for a provider
+	// that produces events in process.
+	OnWait func(f func())
 }
 
 // Stream is one response in flight. Provider.Stream returns it after the
@@ -95,6 +100,24 @@ func NewStream(ctx context.Context, cfg StreamConfig) *Stream {
 // provider reports no output usage the Result carries an exact estimate
 // rather than the number of content events. Call it before Events.
 func (s *Stream) CountWith(c TokenCounter) { s.counter = c }
+
+// OnWait makes the stream call f each time its decoder is about to read
+// from the network, which may wait for the provider. A relay writes each
+// event into its buffer and flushes in f, so the events one network read
+// delivered reach its client in one write, as a byte relay would send them,
+// and yet no event waits in the buffer for the next one to arrive. Under
+// load, when events queue up, that is one write where a flush per event
+// would make several. f runs on the goroutine ranging over Events. OnWait
+// reports false, and never calls f, for a stream whose events do not come
+// from a network reader (an in-process model): flush after every event
+// then. Call it before Events.
+func (s *Stream) OnWait(f func()) bool {
+	if s.cfg.OnWait == nil {
+		return false
+	}
+	s.cfg.OnWait(f)
+	return true
+}
 
 // StopAfter makes the stream stop once its output reaches n tokens, as
 // counted by the TokenCounter given to [Stream.CountWith], which must be set.
@@ -325,3 +348,25 @@ func (s *Stream) Result() Result {
 	r.Metrics = s.meter.metrics(tokens, estimated)
 	return r
 }
+
+// WaitReader wraps the body a Decoder reads so that a [Stream] can tell when
+// it is about to read from the network: pass the wrapped reader to the
+// Decoder and OnWait to [StreamConfig].
+type WaitReader struct {
+	r    io.Reader
+	wait func()
+}
+
+// NewWaitReader returns r wrapped.
+func NewWaitReader(r io.Reader) *WaitReader { return &WaitReader{r: r} }
+
+// Read calls the function registered with OnWait, if any, then reads.
+func (w *WaitReader) Read(p []byte) (int, error) {
+	if w.wait != nil {
+		w.wait()
+	}
+	return w.r.Read(p)
+}
+
+// OnWait registers f; it is StreamConfig.OnWait.
+func (w *WaitReader) OnWait(f func()) { w.wait = f }

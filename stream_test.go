@@ -1,6 +1,7 @@
 package sluice_test
 
 import (
+	"bufio"
 	"context"
 	"encoding/json"
 	"errors"
@@ -399,5 +400,54 @@ func TestStreamPartialUsageIsNotUnderReported(t *testing.T) {
 	res := s.Result()
 	if res.Usage.Output != sluice.EstimatedCount(3) || res.Usage.Input != sluice.ReportedCount(9) || res.Metrics.OutputTokens != 3 || !res.Metrics.TokensEstimated {
 		t.Fatalf("usage %+v metrics tokens %d", res.Usage, res.Metrics.OutputTokens)
+	}
+}
+
+// lineDecoder decodes one text event per line read from r.
+type lineDecoder struct{ r *bufio.Reader }
+
+func (d *lineDecoder) Next() (sluice.Event, error) {
+	line, err := d.r.ReadString('\n')
+	if err != nil {
+		return sluice.Event{}, err
+	}
+	return sluice.Event{Type: sluice.EventText, Text: strings.TrimSuffix(line, "\n")}, nil
+}
+
+// countingReader counts the reads it is asked for.
+type countingReader struct {
+	r     io.Reader
+	reads int
+}
+
+func (c *countingReader) Read(p []byte) (int, error) { c.reads++; return c.r.Read(p) }
+
+// OnWait's function runs before every read of the network, and only then:
+// the events one read delivered are all yielded before it runs again. A
+// stream without a WaitReader says it cannot tell.
+func TestStreamOnWait(t *testing.T) {
+	src := &countingReader{r: strings.NewReader("a\nb\nc\n")}
+	wr := sluice.NewWaitReader(src)
+	s := sluice.NewStream(context.Background(), sluice.StreamConfig{Provider: "test", Decoder: &lineDecoder{r: bufio.NewReader(wr)},
+		Body: &closer{}, OnWait: wr.OnWait})
+	var log []string
+	if !s.OnWait(func() { log = append(log, "wait") }) {
+		t.Fatal("OnWait reported false for a stream with a WaitReader")
+	}
+	for ev, err := range s.Events() {
+		if err != nil {
+			t.Fatal(err)
+		}
+		log = append(log, ev.Text)
+	}
+	// One read delivers all three lines; the second read finds EOF.
+	if got, want := strings.Join(log, " "), "wait a b c wait"; got != want {
+		t.Errorf("got %q, want %q", got, want)
+	}
+	if src.reads != 2 {
+		t.Errorf("%d reads, want 2", src.reads)
+	}
+	if newStream(&script{end: io.EOF}, &closer{}, nil).OnWait(func() {}) {
+		t.Error("OnWait reported true for a stream that does not read the network")
 	}
 }

@@ -75,6 +75,9 @@ type relayResult struct {
 func (rl *relay) run(ctx context.Context, s *sluice.Stream) *relayResult {
 	defer s.Close()
 	w := &relayWriter{enc: rl.enc, stream: s}
+	// Events are flushed when the stream is about to wait for the network,
+	// not one by one: what one read delivered goes out in one write.
+	w.batch = s.OnWait(w.flushPending)
 	if rl.heartbeat > 0 {
 		w.startHeartbeat(rl.heartbeat)
 		defer w.stopHeartbeat()
@@ -138,27 +141,54 @@ type relayWriter struct {
 	enc    frontend
 	stream *sluice.Stream
 
+	// batch leaves events in the encoder's buffer until flushPending, which
+	// the stream calls before it waits for the network (Stream.OnWait).
+	batch bool
+
 	mu      sync.Mutex
 	last    time.Time // of the last write
 	timer   *time.Timer
 	stopped bool
-	// broken is set when a heartbeat could not be written; the loop reads it
-	// after the stream ended, once the timer is stopped.
+	pending bool // encoded events not yet flushed (batch)
+	// broken is set when a heartbeat or a pending flush could not be
+	// written; the loop reads it after the stream ended, once the timer is
+	// stopped.
 	broken bool
 }
 
-// write encodes and flushes one event.
+// write encodes one event and flushes it, or leaves it pending when the
+// writer batches.
 func (w *relayWriter) write(ev *sluice.Event, seq uint64) error {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	err := w.enc.Encode(ev, seq)
 	if err == nil {
-		err = w.enc.Flush()
+		if w.batch {
+			w.pending = true
+		} else {
+			err = w.enc.Flush()
+		}
 	}
 	if w.timer != nil {
 		w.last = time.Now()
 	}
 	return err
+}
+
+// flushPending writes the pending events. It runs inside the stream's read,
+// so a client that can no longer be written to ends the stream from here,
+// as a failed heartbeat does.
+func (w *relayWriter) flushPending() {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if !w.pending {
+		return
+	}
+	w.pending = false
+	if w.enc.Flush() != nil {
+		w.broken = true
+		w.stream.Close()
+	}
 }
 
 // startHeartbeat arms a timer that writes a keep-alive whenever nothing was

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/sluicehq/sluice/gateway"
 	"github.com/sluicehq/sluice/provider/openai"
@@ -146,5 +147,108 @@ func BenchmarkRelayPath(b *testing.B) {
 			}
 			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*n), "ns/event")
 		})
+	}
+}
+
+// flushCounter is a client that counts the flushes it gets and reports
+// each write on a channel.
+type flushCounter struct {
+	discardWriter
+	flushes int
+	writes  chan []byte
+}
+
+func (w *flushCounter) Write(b []byte) (int, error) {
+	if w.writes != nil {
+		w.writes <- bytes.Clone(b)
+	}
+	return w.discardWriter.Write(b)
+}
+
+func (w *flushCounter) Flush() { w.flushes++ }
+
+// Events that arrive together go out together: the relay flushes when the
+// stream is about to wait for the network, not after every event, so a
+// burst from upstream is one write to the client, as a byte relay makes
+// it (and under load, when events queue up, that is the difference between
+// one system call and a dozen).
+func TestRelayBatchesWhatArrivesTogether(t *testing.T) {
+	const n = 200
+	p := newRelayPath(t, n, http.MethodPost, "/v1/chat/completions", relayAPIs[0].body)
+	r, _ := http.NewRequest(http.MethodPost, "http://sluice.test/v1/chat/completions", strings.NewReader(p.body))
+	w := &flushCounter{discardWriter: discardWriter{h: http.Header{}}}
+	p.srv.ServeHTTP(w, r)
+	if w.status != http.StatusOK {
+		t.Fatalf("status %d", w.status)
+	}
+	// The canned upstream hands over its stream in reads of the decoder's
+	// buffer size, a few events each.
+	if w.flushes > n/2 {
+		t.Errorf("%d flushes for %d events that were all there at once; want them batched", w.flushes, n)
+	}
+}
+
+// pipeTransport answers one request with a body the test writes.
+type pipeTransport struct{ body *io.PipeReader }
+
+func (t *pipeTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	return &http.Response{StatusCode: http.StatusOK, Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1,
+		Header: http.Header{"Content-Type": {"text/event-stream"}}, Body: t.body, ContentLength: -1, Request: r}, nil
+}
+
+// Batching never holds an event back: each one reaches the client before
+// the upstream sends the next, which this upstream only does once the
+// client has the previous one. A relay that waited for a second event to
+// flush the first would deadlock here.
+func TestRelayBatchingHoldsNothingBack(t *testing.T) {
+	pr, pw := io.Pipe()
+	reg := gateway.NewRegistry(nil)
+	reg.Add("up", openai.New(openai.Config{Name: "up", BaseURL: "http://upstream.invalid/v1",
+		HTTPClient: &http.Client{Transport: &pipeTransport{body: pr}}}))
+	srv, err := New(Config{Router: reg, Heartbeat: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := &flushCounter{discardWriter: discardWriter{h: http.Header{}}, writes: make(chan []byte, 64)}
+	r, _ := http.NewRequest(http.MethodPost, "http://sluice.test/v1/chat/completions", strings.NewReader(relayAPIs[0].body))
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		srv.ServeHTTP(w, r)
+	}()
+	// waitFor reads what the client gets until it holds s.
+	waitFor := func(s string) {
+		t.Helper()
+		var got []byte
+		timeout := time.After(5 * time.Second)
+		for !bytes.Contains(got, []byte(s)) {
+			select {
+			case b := <-w.writes:
+				got = append(got, b...)
+			case <-timeout:
+				t.Fatalf("the client did not get %q within 5 s; it has %q", s, got)
+			}
+		}
+	}
+	for ev := range strings.SplitAfterSeq(string(cannedStream(3)), "\n\n") {
+		if ev == "" {
+			continue
+		}
+		if _, err := io.WriteString(pw, ev); err != nil {
+			t.Fatal(err)
+		}
+		if strings.Contains(ev, `"content":" token"`) {
+			waitFor(`" token"`)
+			// Drop what the client has, so the next wait needs new bytes.
+			for len(w.writes) > 0 {
+				<-w.writes
+			}
+		}
+	}
+	pw.Close()
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second):
+		t.Fatal("the relay did not end")
 	}
 }

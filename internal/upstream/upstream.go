@@ -49,6 +49,8 @@ type Response struct {
 	Cancel context.CancelFunc
 	// Start is when the request was sent; Header when its headers arrived.
 	Start, Header time.Time
+
+	wait *sluice.WaitReader // Body's
 }
 
 // Do sends r and returns the open response when its status is 2xx. Any other
@@ -89,16 +91,30 @@ func Do(ctx context.Context, r Request) (*Response, error) {
 		body, _ := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
 		return nil, statusError(r, resp, body, header)
 	}
-	return &Response{Response: resp, Ctx: ctx, Cancel: cancel, Start: start, Header: header}, nil
+	// The body tells the Stream when its decoder is about to wait for the
+	// network (sluice.Stream.OnWait).
+	wr := sluice.NewWaitReader(resp.Body)
+	resp.Body = waitBody{WaitReader: wr, Closer: resp.Body}
+	return &Response{Response: resp, Ctx: ctx, Cancel: cancel, Start: start, Header: header, wait: wr}, nil
+}
+
+// waitBody is a response body read through a sluice.WaitReader.
+type waitBody struct {
+	*sluice.WaitReader
+	io.Closer
 }
 
 // NewStream wraps the response body, read by dec, in a sluice.Stream.
 func (r *Response) NewStream(provider, model string, dec sluice.Decoder) *sluice.Stream {
-	return sluice.NewStream(r.Ctx, sluice.StreamConfig{
+	cfg := sluice.StreamConfig{
 		Provider: provider, Model: model, Decoder: dec,
 		Body: r.Body, Cancel: r.Cancel, Start: r.Start, Header: r.Header,
 		ResponseHeader: r.Response.Header,
-	})
+	}
+	if r.wait != nil {
+		cfg.OnWait = r.wait.OnWait
+	}
+	return sluice.NewStream(r.Ctx, cfg)
 }
 
 func statusError(r Request, resp *http.Response, body []byte, now time.Time) *sluice.Error {
