@@ -436,7 +436,7 @@ func (e *Encoder) writeRole(ev *sluice.Event) {
 		shape = `"content":null,"refusal":""`
 	}
 	e.choiceState(ev.Choice).roleSent = true
-	b := e.head(e.buf[:0], nil, false)
+	b := e.head(e.buf[:0], nil, 0, false)
 	b = append(b, `"choices":[{"index":`...)
 	b = appendInt(b, int64(ev.Choice))
 	b = append(b, `,"delta":{"role":"assistant",`...)
