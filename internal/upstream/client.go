@@ -23,6 +23,14 @@ const (
 	// 1 KiB instead of net/http's 4 KiB saves 3 KiB per open stream at the
 	// cost of at most one more write for a request with large headers.
 	writeBufferSize = 1 << 10
+	// readBufferSize is the per-connection buffer responses are read
+	// through, also held as long as the connection is open. A stream's
+	// decoder reads the body in its own buffer (sse starts at 1 KiB, and a
+	// read larger than this buffer goes straight to the caller), and an
+	// LLM stream's events are a few hundred bytes, so 1 KiB instead of
+	// 4 KiB saves 3 KiB per open stream; a burst of more than 1 KiB takes
+	// one more read for each further KiB.
+	readBufferSize = 1 << 10
 )
 
 // sharedClient is the one pool of upstream connections of a process: every
@@ -37,6 +45,7 @@ var sharedClient = sync.OnceValue(func() *http.Client {
 	t.MaxIdleConnsPerHost = maxIdlePerHost
 	t.IdleConnTimeout = 90 * time.Second
 	t.WriteBufferSize = writeBufferSize
+	t.ReadBufferSize = readBufferSize
 	// No Timeout: a stream lasts as long as the model writes. The request's
 	// context bounds it, and a provider's stall detection with it.
 	return &http.Client{Transport: t}
@@ -45,6 +54,6 @@ var sharedClient = sync.OnceValue(func() *http.Client {
 // DefaultClient returns the client a provider uses when its Config names
 // none: http.DefaultTransport's settings (proxy from the environment, dial
 // and TLS timeouts, HTTP/2), with a connection pool sized for a gateway (256
-// idle connections per host instead of 2) and smaller per-connection write
+// idle connections per host instead of 2) and smaller per-connection
 // buffers. Every caller gets the same client.
 func DefaultClient() *http.Client { return sharedClient() }
