@@ -105,6 +105,11 @@ func (m *meter) content(at time.Duration) {
 	if m.n == 0 {
 		m.first = at
 	} else {
+		if m.itl == nil {
+			// Room for a short answer's gaps at once, rather than a
+			// regrowth every few events.
+			m.itl = make([]time.Duration, 0, 64)
+		}
 		m.itl = append(m.itl, at-m.last)
 	}
 	m.last = at

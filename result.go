@@ -133,9 +133,9 @@ func (a *accumulator) add(provider string, ev *Event) {
 	case EventItemDone:
 		a.itemFor(ev, ev.Kind).item.Done = true
 	case EventText:
-		a.itemFor(ev, ItemMessage).text.WriteString(ev.Text)
+		appendText(&a.itemFor(ev, ItemMessage).text, ev.Text)
 		if ev.Choice == 0 {
-			a.text.WriteString(ev.Text)
+			appendText(&a.text, ev.Text)
 		}
 	case EventRefusal:
 		a.itemFor(ev, ItemMessage).refusal.WriteString(ev.Text)
@@ -162,6 +162,18 @@ func (a *accumulator) add(provider string, ev *Event) {
 			a.res.Finish, a.res.RawFinish = ev.Finish, ev.RawFinish
 		}
 	}
+}
+
+// firstTextSize is the room a text builder starts with, so that a
+// response's first deltas do not regrow it at every few bytes.
+const firstTextSize = 256
+
+// appendText appends s to b, starting it at firstTextSize.
+func appendText(b *strings.Builder, s string) {
+	if b.Cap() == 0 {
+		b.Grow(max(firstTextSize, len(s)))
+	}
+	b.WriteString(s)
 }
 
 // result materialises the accumulated Result.

@@ -107,6 +107,11 @@ func (e *Encoder) Encode(ev Event) error {
 		return ErrInvalidID
 	}
 	b := e.buf
+	if b == nil {
+		// Room for a few LLM events at once (a relay flushes what one read
+		// of its upstream delivered), rather than a regrowth at each.
+		b = make([]byte, 0, firstBufSize)
+	}
 	if ev.Type != "" {
 		b = append(b, "event: "...)
 		b = append(b, ev.Type...)

@@ -187,6 +187,11 @@ func (d *Decoder) endError() error {
 // the decoder's frames are on the stack of every relayed stream for its
 // whole life (see server.TestRelayStackDepth).
 func (d *Decoder) add(m evMeta) *sluice.Event {
+	if d.queue == nil {
+		// A chunk gives up to four events in the common cases (start,
+		// item start, delta, and a finish or an item end).
+		d.queue, d.metas = make([]sluice.Event, 0, 4), make([]evMeta, 0, 4)
+	}
 	d.queue = append(d.queue, sluice.Event{})
 	d.metas = append(d.metas, m)
 	return &d.queue[len(d.queue)-1]
