@@ -2,7 +2,7 @@
 // packages (provider/...) and the server: one implementation of what their
 // decoders and encoders would otherwise each write for themselves.
 //
-// It holds five things:
+// It holds six things:
 //
 //   - [Valid], a check that agrees with encoding/json.Valid on every input
 //     at a fraction of its cost, for the check every streamed chunk gets;
@@ -14,7 +14,9 @@
 //     writes (what the provider APIs send), [AppendHTMLString] as json.Marshal
 //     writes (what Ollama's Go server and Google's encoders send), and
 //     [Unquote] as json.Unmarshal reads;
-//   - member-by-member object building ([AppendMember], [WrapObject]);
+//   - member-by-member object building ([AppendMember], [WrapObject]), and
+//     merging a caller's extra members into an object ([MergeMembers], with
+//     [MergeDeep] or [MergeShallow]);
 //   - a [Writer] that writes an object in the order a protocol's encoder
 //     chooses while restoring an overlay: the wire members an Event does not
 //     model, which a decoder keeps in Event.Extra.
