@@ -370,3 +370,19 @@ func (w *WaitReader) Read(p []byte) (int, error) {
 
 // OnWait registers f; it is StreamConfig.OnWait.
 func (w *WaitReader) OnWait(f func()) { w.wait = f }
+
+// EventsDecoder returns a Decoder that yields evs in order and then io.EOF:
+// a Stream over an answer already in memory, such as a provider's
+// non-streaming reply, a cached response, or a test's script.
+func EventsDecoder(evs []Event) Decoder { return &eventsDecoder{evs: evs} }
+
+type eventsDecoder struct{ evs []Event }
+
+func (d *eventsDecoder) Next() (Event, error) {
+	if len(d.evs) == 0 {
+		return Event{}, io.EOF
+	}
+	ev := d.evs[0]
+	d.evs = d.evs[1:]
+	return ev, nil
+}

@@ -451,3 +451,16 @@ func TestStreamOnWait(t *testing.T) {
 		t.Error("OnWait reported true for a stream that does not read the network")
 	}
 }
+
+// A Stream over events already in memory ends cleanly after the last one.
+func TestEventsDecoder(t *testing.T) {
+	s := newStream(sluice.EventsDecoder(textEvents("Hello", ", world")), &closer{}, nil)
+	for _, err := range s.Events() {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if r := s.Result(); r.Text != "Hello, world" || r.Err != nil || r.Finish != sluice.FinishStop {
+		t.Errorf("result %q, err %v, finish %q", r.Text, r.Err, r.Finish)
+	}
+}

@@ -2,7 +2,6 @@ package server
 
 import (
 	"context"
-	"io"
 	"strings"
 
 	"github.com/sluicehq/sluice"
@@ -358,23 +357,11 @@ func sealResult(res *sluice.Result, provider string, mode sealMode) sluice.Resul
 		add(sluice.Event{Type: sluice.EventItemDone, Item: it.Index, Choice: it.Choice, Kind: it.Kind})
 	}
 	evs = append(evs, s.flush()...)
-	st := sluice.NewStream(context.Background(), sluice.StreamConfig{Provider: res.Provider, Model: res.Model, Decoder: &eventList{evs: evs}})
+	st := sluice.NewStream(context.Background(), sluice.StreamConfig{Provider: res.Provider, Model: res.Model, Decoder: sluice.EventsDecoder(evs)})
 	for range st.Events() {
 	}
 	out := st.Result()
 	out.ID, out.Usage, out.Finish, out.RawFinish, out.Metrics = res.ID, res.Usage, res.Finish, res.RawFinish, res.Metrics
 	out.Partial, out.Err = res.Partial, res.Err
 	return out
-}
-
-// eventList is a sluice.Decoder over events in memory.
-type eventList struct{ evs []sluice.Event }
-
-func (d *eventList) Next() (sluice.Event, error) {
-	if len(d.evs) == 0 {
-		return sluice.Event{}, io.EOF
-	}
-	ev := d.evs[0]
-	d.evs = d.evs[1:]
-	return ev, nil
 }

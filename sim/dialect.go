@@ -78,22 +78,10 @@ type call struct {
 // replay builds the Result of a list of events, through the same Stream that
 // decoders feed, for the non-streaming replies.
 func replay(provider, model string, evs []sluice.Event) sluice.Result {
-	s := sluice.NewStream(context.Background(), sluice.StreamConfig{Provider: provider, Model: model, Decoder: &sliceDecoder{evs: evs}})
+	s := sluice.NewStream(context.Background(), sluice.StreamConfig{Provider: provider, Model: model, Decoder: sluice.EventsDecoder(evs)})
 	for range s.Events() {
 	}
 	return s.Result()
-}
-
-// sliceDecoder is a sluice.Decoder over events already in memory.
-type sliceDecoder struct{ evs []sluice.Event }
-
-func (d *sliceDecoder) Next() (sluice.Event, error) {
-	if len(d.evs) == 0 {
-		return sluice.Event{}, io.EOF
-	}
-	ev := d.evs[0]
-	d.evs = d.evs[1:]
-	return ev, nil
 }
 
 // coded sets e's Code from errorCode, if the dialect has one and e has none.

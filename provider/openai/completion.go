@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"crypto/rand"
 	"encoding/json"
-	"io"
 	"slices"
 	"strings"
 
@@ -227,16 +226,4 @@ func ParseCompletion(body []byte) ([]sluice.Event, error) {
 		}
 	}
 	return evs, nil
-}
-
-// eventsDecoder replays events already in memory as a sluice.Decoder.
-type eventsDecoder struct{ evs []sluice.Event }
-
-func (d *eventsDecoder) Next() (sluice.Event, error) {
-	if len(d.evs) == 0 {
-		return sluice.Event{}, io.EOF
-	}
-	ev := d.evs[0]
-	d.evs = d.evs[1:]
-	return ev, nil
 }

@@ -83,7 +83,7 @@ func TestCompletionRoundTrip(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%s: %v", name, err)
 		}
-		s := sluice.NewStream(context.Background(), sluice.StreamConfig{Provider: "openai", Model: "m", Decoder: &eventsDecoder{evs: evs}})
+		s := sluice.NewStream(context.Background(), sluice.StreamConfig{Provider: "openai", Model: "m", Decoder: sluice.EventsDecoder(evs)})
 		for range s.Events() {
 		}
 		back := s.Result()

@@ -156,7 +156,7 @@ func (p *Provider) Stream(ctx context.Context, req *sluice.Request) (*sluice.Str
 			resp.Cancel()
 			return nil, p.withProvider(err)
 		}
-		return resp.NewStream(p.name, req.Model, &eventsDecoder{evs: evs}), nil
+		return resp.NewStream(p.name, req.Model, sluice.EventsDecoder(evs)), nil
 	}
 	return resp.NewStream(p.name, req.Model, NewDecoder(resp.Body)), nil
 }

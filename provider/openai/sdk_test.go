@@ -40,7 +40,7 @@ func sdkServer(t *testing.T, events func(*sluice.Request) ([]sluice.Event, *slui
 			return
 		}
 		if !info.Stream {
-			s := sluice.NewStream(r.Context(), sluice.StreamConfig{Provider: "test", Model: req.Model, Decoder: &sliceDecoder{evs: evs}})
+			s := sluice.NewStream(r.Context(), sluice.StreamConfig{Provider: "test", Model: req.Model, Decoder: sluice.EventsDecoder(evs)})
 			for range s.Events() {
 			}
 			res := s.Result()
@@ -64,17 +64,6 @@ func sdkServer(t *testing.T, events func(*sluice.Request) ([]sluice.Event, *slui
 	}))
 	t.Cleanup(srv.Close)
 	return srv, &seen
-}
-
-type sliceDecoder struct{ evs []sluice.Event }
-
-func (d *sliceDecoder) Next() (sluice.Event, error) {
-	if len(d.evs) == 0 {
-		return sluice.Event{}, io.EOF
-	}
-	ev := d.evs[0]
-	d.evs = d.evs[1:]
-	return ev, nil
 }
 
 func sdkClient(srv *httptest.Server) oai.Client {

@@ -109,7 +109,7 @@ func (p *Provider) Stream(ctx context.Context, req *sluice.Request) (*sluice.Str
 			resp.Cancel()
 			return nil, p.own(err)
 		}
-		return resp.NewStream(p.name, req.Model, &sliceDecoder{evs: evs}), nil
+		return resp.NewStream(p.name, req.Model, sluice.EventsDecoder(evs)), nil
 	}
 	return resp.NewStream(p.name, req.Model, NewDecoder(resp.Body)), nil
 }
@@ -133,18 +133,6 @@ func ParseError(status int, h http.Header, body []byte) *sluice.Error {
 // WriteError writes e as the Responses API writes an HTTP error: the Chat
 // Completions shape, see [openai.WriteError].
 func WriteError(w http.ResponseWriter, e *sluice.Error) { openai.WriteError(w, e) }
-
-// sliceDecoder is a sluice.Decoder over events already in memory.
-type sliceDecoder struct{ evs []sluice.Event }
-
-func (d *sliceDecoder) Next() (sluice.Event, error) {
-	if len(d.evs) == 0 {
-		return sluice.Event{}, io.EOF
-	}
-	ev := d.evs[0]
-	d.evs = d.evs[1:]
-	return ev, nil
-}
 
 // CountTokens returns the input tokens req would use, from POST
 // {BaseURL}/responses/input_tokens, OpenAI's own count. The body is the one
