@@ -95,36 +95,56 @@ func (c *chunk) begin(px *extraInfo) {
 	if !px.first {
 		return
 	}
-	c.top = px.chunk
-	c.topKeys = keysIn(c.top)
+	if !px.scanned {
+		px.scan()
+	}
+	c.top, c.topKeys = px.chunk, px.topKeys
+	for i := range px.residues {
+		r := &px.residues[i]
+		co := c.choice(r.index)
+		if r.hasChoice {
+			co.choiceRes, co.choiceKeys = r.choiceRes, r.choiceKeys
+		}
+		if r.hasDelta {
+			co.deltaRes, co.deltaKeys = r.deltaRes, r.deltaKeys
+		}
+	}
+}
+
+// scan reads the residues of the chunk and its choices, once per Extra.
+func (px *extraInfo) scan() {
+	px.scanned = true
+	px.topKeys = keysIn(px.chunk)
+	px.residues = px.residues[:0]
 	it, _ := jsonwire.ArrayElements(px.choices)
 	for el, ok := it.Next(); ok; el, ok = it.Next() {
 		// The decoder writes each choice's residue as
-		// {"index":…[,"choice":{…}][,"delta":{…}]}, first members first.
-		var idx, choiceRes, deltaRes []byte
-		var hasChoice, hasDelta bool
+		// {"index":…[,"choice":{…}][,"delta":{…}]}.
+		var idx []byte
+		var r choiceResidue
 		m, _ := jsonwire.ObjectMembers(el)
 		for k, v, ok := m.Next(); ok; k, v, ok = m.Next() {
 			switch {
 			case string(k) == "index" && idx == nil:
 				idx = v
-			case string(k) == "choice" && !hasChoice:
-				choiceRes, hasChoice = v, true
-			case string(k) == "delta" && !hasDelta:
-				deltaRes, hasDelta = v, true
+			case string(k) == "choice" && !r.hasChoice:
+				r.choiceRes, r.hasChoice = v, true
+			case string(k) == "delta" && !r.hasDelta:
+				r.deltaRes, r.hasDelta = v, true
 			}
 		}
 		n, ok := intValue(idx)
 		if !ok {
 			continue
 		}
-		co := c.choice(int(n))
-		if hasChoice {
-			co.choiceRes, co.choiceKeys = choiceRes, keysIn(choiceRes)
+		r.index = int(n)
+		if r.hasChoice {
+			r.choiceKeys = keysIn(r.choiceRes)
 		}
-		if hasDelta {
-			co.deltaRes, co.deltaKeys = deltaRes, keysIn(deltaRes)
+		if r.hasDelta {
+			r.deltaKeys = keysIn(r.deltaRes)
 		}
+		px.residues = append(px.residues, r)
 	}
 }
 

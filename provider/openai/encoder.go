@@ -110,6 +110,20 @@ type extraInfo struct {
 	origin, first, more, usageInXGroq       bool
 	chunk, choices, tool, usage, createdRaw []byte
 	reasoningField                          string
+
+	// What chunk.begin reads from chunk and choices, read once per Extra:
+	// the decoder shares one Extra among a stream's alike chunks.
+	scanned  bool
+	topKeys  keySet
+	residues []choiceResidue
+}
+
+// choiceResidue is one choice's residue in an Extra's choices.
+type choiceResidue struct {
+	index                 int
+	choiceRes, deltaRes   []byte
+	choiceKeys, deltaKeys keySet
+	hasChoice, hasDelta   bool
 }
 
 // NewEncoder returns an Encoder writing to w. If w is an
@@ -234,7 +248,7 @@ func (e *Encoder) extra(ev *sluice.Event) *extraInfo {
 	if x == e.pxFor {
 		return &e.px
 	}
-	e.px, e.pxFor = extraInfo{origin: true}, x
+	e.px, e.pxFor = extraInfo{origin: true, residues: e.px.residues[:0]}, x
 	if len(x.Fields) == 0 || !jsonwire.ValidObject(x.Fields) {
 		return &e.px
 	}
