@@ -47,7 +47,7 @@ type sealer struct {
 	holdCalls bool
 
 	shift   int
-	kinds   map[int]sluice.ItemKind
+	kinds   []sluice.ItemKind // by item; 0 for an item not started
 	texts   map[int]*strings.Builder
 	calls   map[int]string  // tool call item → call id
 	pending []sluice.Sealed // chat: data waiting for the turn's next call
@@ -60,7 +60,7 @@ type sealer struct {
 // itself ([signsCalls]), or when the whole response is at hand anyway.
 func newSealer(provider string, mode sealMode, holdCalls bool) *sealer {
 	return &sealer{provider: provider, mode: mode, holdCalls: holdCalls,
-		kinds: map[int]sluice.ItemKind{}, texts: map[int]*strings.Builder{}, calls: map[int]string{}}
+		texts: map[int]*strings.Builder{}, calls: map[int]string{}}
 }
 
 // apply returns the events to encode for ev, valid until the next call.
@@ -75,7 +75,7 @@ func (s *sealer) rewrite(ev *sluice.Event) []sluice.Event {
 	e := *ev
 	if e.Type.IsContent() || e.Type == sluice.EventItemStart || e.Type == sluice.EventItemDone || e.Type == sluice.EventReasoningData {
 		if e.Type == sluice.EventItemStart {
-			s.kinds[e.Item] = e.Kind
+			s.setKind(e.Item, e.Kind)
 			if e.Kind == sluice.ItemToolCall {
 				s.calls[e.Item] = e.CallID
 			}
@@ -99,6 +99,26 @@ func (s *sealer) rewrite(ev *sluice.Event) []sluice.Event {
 	return append(s.out, e)
 }
 
+// kindOf returns the kind item started with, 0 if it did not start. It is
+// asked for every event, so kinds is a slice: item indices are assigned by
+// the decoders in arrival order from 0, never read from the wire.
+func (s *sealer) kindOf(item int) sluice.ItemKind {
+	if item < 0 || item >= len(s.kinds) {
+		return 0
+	}
+	return s.kinds[item]
+}
+
+func (s *sealer) setKind(item int, k sluice.ItemKind) {
+	if item < 0 {
+		return
+	}
+	for len(s.kinds) <= item {
+		s.kinds = append(s.kinds, 0)
+	}
+	s.kinds[item] = k
+}
+
 func (s *sealer) text(item int) string {
 	if b := s.texts[item]; b != nil {
 		return b.String()
@@ -119,7 +139,7 @@ func (s *sealer) signature(e sluice.Event) []sluice.Event {
 		return append(s.out, e)
 	}
 	sd := s.sealed(e)
-	if kind, ok := s.kinds[orig]; ok && kind != sluice.ItemReasoning && kind != sluice.ItemOther {
+	if kind := s.kindOf(orig); kind != 0 && kind != sluice.ItemReasoning && kind != sluice.ItemOther {
 		// Data on a call or a message: a thinking block of its own after it.
 		if kind == sluice.ItemToolCall {
 			sd.CallID = s.callIDOf(orig)
@@ -152,7 +172,7 @@ func (s *sealer) callIDOf(item int) string { return s.calls[item] }
 // own call, and unsealCallIDs puts it back on that call; with no call
 // after it, it is lost, as chat has nowhere else to put it.
 func (s *sealer) chat(e sluice.Event) []sluice.Event {
-	isCall := s.kinds[e.Item] == sluice.ItemToolCall
+	isCall := s.kindOf(e.Item) == sluice.ItemToolCall
 	if len(s.held) > 0 && (!isCall || e.Item != s.held[0].Item) {
 		s.release()
 	}
