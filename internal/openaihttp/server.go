@@ -9,6 +9,7 @@ package openaihttp
 import (
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 
 	"github.com/sluicehq/sluice"
@@ -88,5 +89,19 @@ func Env(provider string, getenv func(string) string) (apiKey, baseURL string, e
 		return "", "", &sluice.Error{Kind: sluice.KindAuth, Provider: provider, Message: "OPENAI_API_KEY is not set",
 			Hint: "set OPENAI_API_KEY to a key from https://platform.openai.com/api-keys (in the environment or .env)"}
 	}
-	return apiKey, strings.TrimSpace(getenv("OPENAI_BASE_URL")), nil
+	baseURL = strings.TrimSpace(getenv("OPENAI_BASE_URL"))
+	if baseURL != "" {
+		// Without a scheme, "localhost:8000/v1" parses as scheme
+		// "localhost" and fails only at the first request, far from here.
+		u, perr := url.Parse(baseURL)
+		if perr != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			msg := "OPENAI_BASE_URL is not an http(s) URL"
+			if perr == nil && u.User == nil {
+				msg = "OPENAI_BASE_URL " + strconv.Quote(baseURL) + " is not an http(s) URL"
+			}
+			return "", "", &sluice.Error{Kind: sluice.KindBadRequest, Provider: provider, Message: msg,
+				Hint: "give the API root with its scheme, such as https://api.openai.com/v1 or http://localhost:8000/v1"}
+		}
+	}
+	return apiKey, baseURL, nil
 }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net/http"
 	"reflect"
+	"strings"
 	"testing"
 
 	"github.com/sluicehq/sluice"
@@ -80,5 +81,14 @@ func TestEnv(t *testing.T) {
 	var e *sluice.Error
 	if !errors.As(err, &e) || e.Kind != sluice.KindAuth || e.Provider != "responses" || e.Hint == "" {
 		t.Errorf("Env without a key = %v, want a KindAuth error for responses with a hint", err)
+	}
+	for _, bad := range []string{"localhost:8000/v1", "api.openai.com/v1", "ftp://example.com/v1", "http://", "https://user:sk-SECRET@proxy/v1x%zz"} {
+		_, _, err := Env("openai", env(map[string]string{"OPENAI_API_KEY": "sk-1", "OPENAI_BASE_URL": bad}))
+		if !errors.As(err, &e) || e.Kind != sluice.KindBadRequest || !strings.Contains(e.Message, "OPENAI_BASE_URL") || !strings.Contains(e.Hint, "https://") {
+			t.Errorf("OPENAI_BASE_URL=%q: %v, want a KindBadRequest error naming the variable, with an example", bad, err)
+		}
+		if strings.Contains(err.Error(), "SECRET") {
+			t.Errorf("OPENAI_BASE_URL=%q: the error shows its credentials: %v", bad, err)
+		}
 	}
 }
