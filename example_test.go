@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/sluicehq/sluice"
 	"github.com/sluicehq/sluice/sim"
@@ -59,4 +60,43 @@ func ExampleStream_Result() {
 	// Output:
 	// true server true
 	// "one two" partial=true finish=error
+}
+
+// A relay buffers what it writes and flushes when the stream is about to
+// wait for the network: the events one read of the upstream delivered go
+// out together, and none waits for the next to arrive.
+func ExampleStream_OnWait() {
+	p := sim.NewProvider(sim.ProviderConfig{Sim: sim.Config{Echo: true}})
+	defer p.Close()
+
+	req := &sluice.Request{Model: "text", Messages: []sluice.Message{sluice.UserMessage("one two three four five six")}}
+	s, err := p.Stream(context.Background(), req)
+	if err != nil {
+		fmt.Println("error:", err)
+		return
+	}
+	defer s.Close()
+	var buf strings.Builder
+	var writes []string
+	flush := func() {
+		if buf.Len() > 0 {
+			writes = append(writes, buf.String()) // one write to the client
+			buf.Reset()
+		}
+	}
+	if !s.OnWait(flush) {
+		fmt.Println("this stream does not come from the network: flush after every event")
+	}
+	for ev, err := range s.Events() {
+		if err != nil {
+			break
+		}
+		if ev.Type == sluice.EventText {
+			buf.WriteString(ev.Text)
+		}
+	}
+	flush()
+	fmt.Println(strings.Join(writes, ""))
+	// Output:
+	// one two three four five six
 }
