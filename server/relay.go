@@ -31,8 +31,10 @@ type frontend interface {
 // numbers, which is where a journal for resumable streams will record them.
 //
 // One goroutine does the work: the handler's, which ranges over the Stream
-// and writes each event as it is decoded, so an Event's Raw (which aliases
-// the decoder's buffer) is used before the next one is read. The upstream
+// and encodes each event as it is decoded, so an Event's Raw (which aliases
+// the decoder's buffer) is used before the next one is read. What it encodes
+// is flushed when the stream is about to wait for the network
+// (Stream.OnWait), or after every event for a stream that cannot tell. The upstream
 // request's context is the client's (see requestContext), so a client that
 // leaves or a server that shuts down ends the decoder's read, and with it the
 // loop. Heartbeats come from a timer that re-arms itself while the stream is
@@ -181,14 +183,22 @@ func (w *relayWriter) write(ev *sluice.Event, seq uint64) error {
 func (w *relayWriter) flushPending() {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	if !w.pending {
-		return
+	if w.pending {
+		w.flushLocked()
 	}
+}
+
+// flushLocked writes what the encoder holds, pending events included. A
+// client that can no longer be written to ends the stream, which ends the
+// loop. w.mu is held.
+func (w *relayWriter) flushLocked() bool {
 	w.pending = false
 	if w.enc.Flush() != nil {
 		w.broken = true
 		w.stream.Close()
+		return false
 	}
+	return true
 }
 
 // startHeartbeat arms a timer that writes a keep-alive whenever nothing was
@@ -211,14 +221,9 @@ func (w *relayWriter) beat(d time.Duration) {
 	}
 	idle := time.Since(w.last)
 	if idle >= d {
-		if err := w.enc.Heartbeat(); err == nil {
-			if w.enc.Flush() != nil {
-				// The client is gone: end the stream, which ends the loop.
-				w.broken = true
-				w.stopped = true
-				w.stream.Close()
-				return
-			}
+		if err := w.enc.Heartbeat(); err == nil && !w.flushLocked() {
+			w.stopped = true
+			return
 		}
 		w.last, idle = time.Now(), 0
 	}
