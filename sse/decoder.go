@@ -13,7 +13,7 @@ const (
 	// readSize is the size of a Decoder's first read buffer, and the size
 	// it returns to after a long line made it grow past maxRetained. A
 	// gateway holds one per open stream, and an HTTP body is already read
-	// through the Transport's own 4 KiB buffer, so a larger one only costs
+	// through the Transport's own buffer (net/http's 4 KiB, sluice's 1 KiB), so a larger one only costs
 	// memory: an LLM stream's events are a few hundred bytes, and a line
 	// that does not fit doubles the buffer. Measured with BenchmarkDecode
 	// (OpenAI chunks in bulk): 1 KiB decodes 5% slower than 4 KiB (46 against
@@ -79,7 +79,7 @@ type Event struct {
 //	}
 //	if err := d.Err(); err != nil { ... }
 //
-// A Decoder reads r through one reusable buffer (4 KiB to start) and never
+// A Decoder reads r through one reusable buffer (1 KiB to start) and never
 // asks r for less than the free space in it. The buffer, like the one that
 // collects an event's data, grows to the longest line or event seen: there is
 // no length limit. Once grown, decoding allocates nothing per event, except a
