@@ -13,8 +13,8 @@ const (
 	// readSize is the size of a Decoder's first read buffer, and the size
 	// it returns to after a long line made it grow past maxRetained. A
 	// gateway holds one per open stream, and an HTTP body is already read
-	// through the Transport's own buffer (net/http's 4 KiB, sluice's 1 KiB), so a larger one only costs
-	// memory: an LLM stream's events are a few hundred bytes, and a line
+	// through the Transport's own buffer (net/http's 4 KiB, sluice's 1 KiB),
+	// so a larger one only costs memory: an LLM stream's events are a few hundred bytes, and a line
 	// that does not fit doubles the buffer. Measured with BenchmarkDecode
 	// (OpenAI chunks in bulk): 1 KiB decodes 5% slower than 4 KiB (46 against
 	// 44 ns per event), which a relay's 2–3 µs per event does not see, and
