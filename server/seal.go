@@ -70,6 +70,8 @@ func (s *sealer) apply(ev *sluice.Event) []sluice.Event {
 	return s.out
 }
 
+// rewrite builds apply's events from s.out[:0]; it and its helpers return
+// s.out extended, which apply keeps.
 func (s *sealer) rewrite(ev *sluice.Event) []sluice.Event {
 	s.out = s.out[:0]
 	e := *ev
