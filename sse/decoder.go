@@ -21,10 +21,7 @@ const (
 	// saves 3 KiB per open stream (8 KiB did not decode faster than 4).
 	readSize = 1 << 10
 
-	// firstBufSize is the room an Encoder's buffer starts with.
-	firstBufSize = 1 << 10
-
-	// maxRetained bounds the buffers a Decoder or Encoder keeps once the
+	// maxRetained bounds the buffers a Decoder keeps once the
 	// event that needed them is done, so one huge event does not pin its
 	// memory for the rest of a long stream.
 	maxRetained = 256 << 10

@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/sluicehq/sluice/internal/bufpool"
 )
 
 // Errors returned by an Encoder for input it refuses to write. Nothing of a
@@ -42,9 +44,12 @@ var (
 //		if err := enc.Flush(); err != nil { return err } // client gone
 //	}
 //
-// After a write or flush error every later call returns that error. A buffer
-// grown past 256 KiB by a large event is dropped after the Flush that wrote
-// it. An Encoder is not safe for use by several goroutines at once.
+// After a write or flush error every later call returns that error. The
+// buffer is borrowed from a pool shared by the process's encoders and given
+// back by every Flush that empties it, so an Encoder waiting between events
+// holds no buffer: a server with thousands of open streams keeps buffers
+// only for the few it is writing to. An Encoder is not safe for use by
+// several goroutines at once.
 type Encoder struct {
 	// LineEnd ends every line the Encoder writes: "\n" (the default, also
 	// meant by ""), "\r\n" (Gemini separates events with "\r\n\r\n") or
@@ -54,6 +59,7 @@ type Encoder struct {
 	w   io.Writer
 	f   interface{ Flush() error } // nil if w cannot be flushed
 	buf []byte
+	box *[]byte // holds buf while it is lent to the pool; nil if never lent
 	err error
 }
 
@@ -110,7 +116,8 @@ func (e *Encoder) Encode(ev Event) error {
 	if b == nil {
 		// Room for a few LLM events at once (a relay flushes what one read
 		// of its upstream delivered), rather than a regrowth at each.
-		b = make([]byte, 0, firstBufSize)
+		e.box = bufpool.Get()
+		b = *e.box
 	}
 	if ev.Type != "" {
 		b = append(b, "event: "...)
@@ -233,11 +240,7 @@ func (e *Encoder) Flush() error {
 			e.err = err
 			return err
 		}
-		if cap(e.buf) > maxRetained {
-			e.buf = nil
-		} else {
-			e.buf = e.buf[:0]
-		}
+		e.release()
 	}
 	if e.f != nil {
 		if err := e.f.Flush(); err != nil {
@@ -246,6 +249,17 @@ func (e *Encoder) Flush() error {
 		}
 	}
 	return nil
+}
+
+// release gives the written buffer back to the pool (which drops one that a
+// large event grew past bufpool.MaxKept).
+func (e *Encoder) release() {
+	if e.box == nil {
+		e.box = new([]byte)
+	}
+	*e.box = e.buf
+	bufpool.Put(e.box)
+	e.buf, e.box = nil, nil
 }
 
 // Buffered returns the number of bytes appended and not yet written.

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/sluicehq/sluice/internal/bufpool"
 )
 
 func TestEncoderEncode(t *testing.T) {
@@ -378,11 +380,21 @@ func TestEncoderNoAllocs(t *testing.T) {
 	}
 }
 
-func TestEncoderShrinks(t *testing.T) {
-	enc := NewEncoder(io.Discard)
-	enc.Encode(Event{Data: make([]byte, 2*maxRetained)})
-	enc.Flush()
-	if cap(enc.buf) > maxRetained {
-		t.Fatalf("buffer of %d bytes kept after a big event", cap(enc.buf))
+// An Encoder holds no buffer once a Flush has written it, whatever the
+// size of the events: a server's idle streams hold none, and a huge event's
+// buffer is not kept (bufpool drops it rather than lend it again).
+func TestEncoderHoldsNoBufferBetweenFlushes(t *testing.T) {
+	for _, size := range []int{10, 4 << 10, 2 * bufpool.MaxKept} {
+		enc := NewEncoder(io.Discard)
+		enc.Encode(Event{Data: make([]byte, size)})
+		if enc.Buffered() <= size {
+			t.Fatalf("%d-byte event: %d bytes buffered", size, enc.Buffered())
+		}
+		if err := enc.Flush(); err != nil {
+			t.Fatal(err)
+		}
+		if enc.buf != nil || enc.box != nil {
+			t.Errorf("%d-byte event: a buffer of %d bytes kept after Flush", size, cap(enc.buf))
+		}
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"sync"
 
 	"github.com/sluicehq/sluice"
 	"github.com/sluicehq/sluice/internal/jsonwire"
@@ -77,8 +78,13 @@ var originExtra = &sluice.Extra{Protocol: Protocol}
 type Decoder struct {
 	src *sse.Decoder
 
+	// queue holds the events decoded from the current chunk, metas[i]
+	// describing queue[i]; both live in q, borrowed from queues while a
+	// chunk is being decoded and handed out, and given back before the
+	// decoder waits for the next one.
+	q     *eventQueue
 	queue []sluice.Event
-	metas []evMeta // metas[i] describes queue[i]
+	metas []evMeta
 	qi    int
 	err   error // sticky; io.EOF after [DONE]
 	done  bool  // [DONE] seen
@@ -143,11 +149,10 @@ func (d *Decoder) Next() (sluice.Event, error) {
 			d.qi++
 			return ev, nil
 		}
+		d.release()
 		if d.err != nil {
 			return sluice.Event{}, d.err
 		}
-		clear(d.queue)
-		d.queue, d.metas, d.qi = d.queue[:0], d.metas[:0], 0
 		if !d.src.Next() {
 			d.err = d.endError()
 			continue
@@ -155,8 +160,7 @@ func (d *Decoder) Next() (sluice.Event, error) {
 		if err := d.event(d.src.Event()); err != nil {
 			// What a bad chunk yielded before the fault showed is dropped
 			// with it.
-			clear(d.queue)
-			d.queue, d.metas = d.queue[:0], d.metas[:0]
+			d.release()
 			d.err = err
 		} else if d.done {
 			d.err = io.EOF
@@ -187,14 +191,49 @@ func (d *Decoder) endError() error {
 // the decoder's frames are on the stack of every relayed stream for its
 // whole life (see server.TestRelayStackDepth).
 func (d *Decoder) add(m evMeta) *sluice.Event {
-	if d.queue == nil {
-		// A chunk gives up to four events in the common cases (start,
-		// item start, delta, and a finish or an item end).
-		d.queue, d.metas = make([]sluice.Event, 0, 4), make([]evMeta, 0, 4)
+	if d.q == nil {
+		d.q = queues.Get().(*eventQueue)
+		d.queue, d.metas = d.q.events, d.q.metas
 	}
 	d.queue = append(d.queue, sluice.Event{})
 	d.metas = append(d.metas, m)
 	return &d.queue[len(d.queue)-1]
+}
+
+// eventQueue is the memory of a Decoder's queue.
+type eventQueue struct {
+	events []sluice.Event
+	metas  []evMeta
+}
+
+// maxQueueKept is the largest queue given back for reuse: a chunk with many
+// choices or tool calls grows one past it now and then.
+const maxQueueKept = 32
+
+// queues lends event queues to decoders. A gateway keeps thousands of
+// streams open and each waits for its next chunk almost all of the time;
+// one queue per stream was a kilobyte per open stream (Event is a few
+// hundred bytes), one per busy stream is a few kilobytes per process. It is
+// shared by every decoder of the process, as bufpool's buffers are.
+var queues = sync.Pool{New: func() any {
+	// A chunk gives up to four events in the common cases (start, item
+	// start, delta, and a finish or an item end).
+	return &eventQueue{events: make([]sluice.Event, 0, 4), metas: make([]evMeta, 0, 4)}
+}}
+
+// release gives the drained queue back; the next add borrows one again.
+func (d *Decoder) release() {
+	d.qi = 0
+	if d.q == nil {
+		return
+	}
+	clear(d.queue)
+	clear(d.metas)
+	if cap(d.queue) <= maxQueueKept {
+		d.q.events, d.q.metas = d.queue[:0], d.metas[:0]
+		queues.Put(d.q)
+	}
+	d.q, d.queue, d.metas = nil, nil, nil
 }
 
 // text queues a delta of typ (text, refusal, reasoning, tool call

@@ -6,6 +6,7 @@ import (
 	"io"
 
 	"github.com/sluicehq/sluice"
+	"github.com/sluicehq/sluice/internal/bufpool"
 	"github.com/sluicehq/sluice/internal/jsonwire"
 	"github.com/sluicehq/sluice/sse"
 )
@@ -91,7 +92,9 @@ type Encoder struct {
 	done         bool
 	err          error
 
-	buf   []byte
+	// box holds the buffer a chunk's JSON is built in before the SSE
+	// encoder copies it; borrowed from bufpool until Flush.
+	box   *[]byte
 	px    extraInfo
 	pxFor *sluice.Extra
 }
@@ -176,10 +179,10 @@ func (e *Encoder) Encode(ev *sluice.Event) error {
 		if err == nil {
 			err = &sluice.Error{Kind: sluice.KindServer, Message: "the stream failed"}
 		}
-		b := append(e.buf[:0], `{"error":`...)
+		b := append(e.scratch(), `{"error":`...)
 		b = appendErrorObject(b, err)
 		b = append(b, '}')
-		e.buf = b
+		*e.box = b
 		e.setErr(e.w.Encode(sse.Event{Data: b}))
 		e.done = true
 	case sluice.EventItemStart, sluice.EventItemDone, sluice.EventText, sluice.EventRefusal,
@@ -218,7 +221,20 @@ func (e *Encoder) Flush() error {
 		return e.err
 	}
 	e.setErr(e.w.Flush())
+	if e.box != nil {
+		bufpool.Put(e.box)
+		e.box = nil
+	}
 	return e.err
+}
+
+// scratch returns the buffer to build a chunk's JSON in, emptied; what is
+// built goes back in e.box.
+func (e *Encoder) scratch() []byte {
+	if e.box == nil {
+		e.box = bufpool.Get()
+	}
+	return (*e.box)[:0]
 }
 
 // Comment buffers an SSE comment, the keep-alive every client ignores; send
@@ -450,13 +466,13 @@ func (e *Encoder) writeRole(ev *sluice.Event) {
 		shape = `"content":null,"refusal":""`
 	}
 	e.choiceState(ev.Choice).roleSent = true
-	b := e.head(e.buf[:0], nil, 0, false)
+	b := e.head(e.scratch(), nil, 0, false)
 	b = append(b, `"choices":[{"index":`...)
 	b = appendInt(b, int64(ev.Choice))
 	b = append(b, `,"delta":{"role":"assistant",`...)
 	b = append(b, shape...)
 	b = append(b, `},"logprobs":null,"finish_reason":null}]}`...)
-	e.buf = b
+	*e.box = b
 	e.setErr(e.w.Encode(sse.Event{Data: b}))
 }
 

@@ -1,0 +1,94 @@
+package openai
+
+import (
+	"io"
+	"strings"
+	"testing"
+
+	"github.com/sluicehq/sluice"
+)
+
+// A stream waiting for its provider holds no queue and no scratch buffer:
+// the decoder gives its event queue back before each read, and the encoder
+// its chunk buffer at each Flush. A gateway keeps thousands of streams open
+// that are idle almost all the time (docs/benchmarks.md, memory per open
+// stream).
+
+// probeReader serves a stream a chunk per Read and records, at each Read,
+// whether the decoder was holding a queue.
+type probeReader struct {
+	d       *Decoder
+	chunks  []string
+	reads   int
+	holding int
+}
+
+func (r *probeReader) Read(p []byte) (int, error) {
+	r.reads++
+	if r.d.q != nil || r.d.queue != nil {
+		r.holding++
+	}
+	if len(r.chunks) == 0 {
+		return 0, io.EOF
+	}
+	n := copy(p, r.chunks[0])
+	r.chunks = r.chunks[1:]
+	return n, nil
+}
+
+func TestDecoderHoldsNoQueueWhileReading(t *testing.T) {
+	chunks := []string{
+		"data: " + `{"id":"c1","object":"chat.completion.chunk","created":1,"model":"m","choices":[{"index":0,"delta":{"role":"assistant","content":""},"finish_reason":null}]}` + "\n\n",
+		"data: " + `{"id":"c1","object":"chat.completion.chunk","created":1,"model":"m","choices":[{"index":0,"delta":{"content":"Hel"},"finish_reason":null}]}` + "\n\n",
+		"data: " + `{"id":"c1","object":"chat.completion.chunk","created":1,"model":"m","choices":[{"index":0,"delta":{"content":"lo"},"finish_reason":null}]}` + "\n\n",
+		"data: " + `{"id":"c1","object":"chat.completion.chunk","created":1,"model":"m","choices":[{"index":0,"delta":{},"finish_reason":"stop"}]}` + "\n\n",
+		"data: [DONE]\n\n",
+	}
+	r := &probeReader{chunks: chunks}
+	d := NewDecoder(r)
+	r.d = d
+	var text strings.Builder
+	for {
+		ev, err := d.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ev.Type == sluice.EventText {
+			text.WriteString(ev.Text)
+		}
+	}
+	if text.String() != "Hello" {
+		t.Fatalf("text %q, want Hello", text.String())
+	}
+	if r.reads < len(chunks) || r.holding > 0 {
+		t.Errorf("the decoder held its event queue during %d of %d reads, want none", r.holding, r.reads)
+	}
+	if d.q != nil {
+		t.Error("the decoder kept its event queue after the end")
+	}
+}
+
+func TestEncoderHoldsNoBufferAfterFlush(t *testing.T) {
+	var out strings.Builder
+	e := NewEncoder(&out, EncoderOptions{ID: "c1", Model: "m", Created: 1})
+	for _, ev := range []sluice.Event{
+		{Type: sluice.EventStart, ID: "c1", Model: "m"},
+		{Type: sluice.EventText, Text: "Hello"},
+	} {
+		if err := e.Encode(&ev); err != nil {
+			t.Fatal(err)
+		}
+		if err := e.Flush(); err != nil {
+			t.Fatal(err)
+		}
+		if e.box != nil {
+			t.Errorf("after %s: the encoder kept a %d-byte buffer past Flush", ev.Type, cap(*e.box))
+		}
+	}
+	if !strings.Contains(out.String(), `"content":"Hello"`) {
+		t.Fatalf("output lacks the delta:\n%s", out.String())
+	}
+}
