@@ -7,19 +7,27 @@ import (
 	"iter"
 	"math"
 	"time"
+
+	"github.com/sluicehq/sluice/internal/bufpool"
 )
 
 const (
-	// readSize is the size of a Decoder's first read buffer, and the size
-	// it returns to after a long line made it grow past maxRetained. A
-	// gateway holds one per open stream, and an HTTP body is already read
-	// through the Transport's own buffer (net/http's 4 KiB, sluice's 1 KiB),
-	// so a larger one only costs memory: an LLM stream's events are a few hundred bytes, and a line
-	// that does not fit doubles the buffer. Measured with BenchmarkDecode
-	// (OpenAI chunks in bulk): 1 KiB decodes 5% slower than 4 KiB (46 against
-	// 44 ns per event), which a relay's 2–3 µs per event does not see, and
-	// saves 3 KiB per open stream (8 KiB did not decode faster than 4).
-	readSize = 1 << 10
+	// readSize is the size of a Decoder's read buffer, and the size it
+	// returns to after a long line made it grow past maxRetained: that of
+	// the buffers bufpool lends. An HTTP body is already read through the
+	// Transport's own buffer, so a larger one only costs memory: an LLM
+	// stream's events are a few hundred bytes, and a line that does not fit
+	// doubles the buffer. Measured with BenchmarkDecode (OpenAI chunks in
+	// bulk): 1 KiB decodes 5% slower than 4 KiB (46 against 44 ns per
+	// event), which a relay's 2–3 µs per event does not see (8 KiB did not
+	// decode faster than 4).
+	readSize = bufpool.Size
+
+	// probeSize is the read a Decoder waits in between events, into an
+	// array of its own, so that a stream waiting for its provider holds no
+	// borrowed buffer (see Decoder.wait). The rest of the event comes with
+	// the next read, from the Transport's buffer, without waiting.
+	probeSize = 128
 
 	// maxRetained bounds the buffers a Decoder keeps once the
 	// event that needed them is done, so one huge event does not pin its
@@ -76,13 +84,16 @@ type Event struct {
 //	}
 //	if err := d.Err(); err != nil { ... }
 //
-// A Decoder reads r through one reusable buffer (1 KiB to start) and never
-// asks r for less than the free space in it. The buffer, like the one that
-// collects an event's data, grows to the longest line or event seen: there is
-// no length limit. Once grown, decoding allocates nothing per event, except a
-// string for an ID that changed, or for an event type not among the last
-// eight seen. A buffer grown past 256 KiB is dropped once its line or event is
-// done.
+// A Decoder reads r through a buffer (1 KiB to start) and asks r for all the
+// free space in it, except between events: with nothing left to parse it
+// gives its buffers back to a pool shared by the process's decoders and
+// encoders and waits for the next bytes in a read of 128 bytes into an array
+// of its own, so that a stream waiting for its next event holds no buffer.
+// The buffer, like the one that collects an event's data, grows to the
+// longest line or event seen: there is no length limit. Decoding allocates
+// nothing per event, except a string for an ID that changed, or for an event
+// type not among the last eight seen. A buffer grown past 256 KiB is dropped
+// once its line or event is done.
 //
 // Next does not return before it has a whole event, and it returns as soon as
 // it has one, without waiting for more input. A Decoder is not safe for use by
@@ -92,13 +103,17 @@ type Decoder struct {
 
 	buf        []byte // read buffer; buf[start:end] is not yet parsed
 	start, end int
-	scanned    int   // buf[start:start+scanned] is known to hold no CR or LF
-	skipLF     bool  // the last line ended with a CR that was the last byte read
-	bomDone    bool  // the start of the stream has been checked for a BOM
-	rerr       error // first error from r, io.EOF included; no read after it
-	done       bool  // Next has returned false for good
-	truncated  bool
-	err        error
+	// bufBox and dataBox carry buf and data to and from bufpool; probe is
+	// what a read between events goes into (see wait).
+	bufBox, dataBox *[]byte
+	probe           [probeSize]byte
+	scanned         int   // buf[start:start+scanned] is known to hold no CR or LF
+	skipLF          bool  // the last line ended with a CR that was the last byte read
+	bomDone         bool  // the start of the stream has been checked for a BOM
+	rerr            error // first error from r, io.EOF included; no read after it
+	done            bool  // Next has returned false for good
+	truncated       bool
+	err             error
 
 	data   []byte // data buffer: every data value followed by "\n"
 	typ    []byte // event type buffer
@@ -224,14 +239,19 @@ func (d *Decoder) fill() bool {
 		d.end = copy(d.buf, d.buf[d.start:d.end])
 		d.start = 0
 	}
+	if d.end == 0 && len(d.data) == 0 {
+		// Between events, or before the first: nothing to hold on to.
+		return d.wait()
+	}
 	switch {
 	case d.buf == nil:
-		d.buf = make([]byte, readSize)
+		d.borrow()
 	case len(d.buf) > maxRetained && d.end <= readSize/2:
 		// The long line that grew buf is done; go back to the small size.
-		nb := make([]byte, readSize)
-		d.end = copy(nb, d.buf[:d.end])
-		d.buf = nb
+		old := d.buf[:d.end]
+		d.buf = nil
+		d.borrow()
+		d.end = copy(d.buf, old)
 	case d.end == len(d.buf):
 		// One line fills the buffer: no limit, so double it.
 		nb := make([]byte, 2*len(d.buf))
@@ -257,6 +277,73 @@ func (d *Decoder) fill() bool {
 	return false
 }
 
+// wait reads between events: nothing is left to parse and no event is half
+// read, so the buffers go back to bufpool and the read, which waits for the
+// provider's next event, goes into the Decoder's small probe array. A
+// gateway's thousands of open streams wait almost all of the time; this way
+// they hold no buffers while they do. The bytes that arrive are copied into
+// a borrowed buffer, and the rest of the event follows with the next read.
+func (d *Decoder) wait() bool {
+	d.release()
+	for range maxEmptyReads {
+		n, err := d.r.Read(d.probe[:])
+		if n < 0 || n > len(d.probe) {
+			d.rerr = errBadRead
+			return false
+		}
+		if n > 0 {
+			d.borrow()
+			d.end = copy(d.buf, d.probe[:n])
+		}
+		if err != nil {
+			d.rerr = err
+			return n > 0
+		}
+		if n > 0 {
+			return true
+		}
+	}
+	d.rerr = io.ErrNoProgress
+	return false
+}
+
+// borrow lends buf and data buffers from bufpool to a Decoder that has
+// none.
+func (d *Decoder) borrow() {
+	if d.buf == nil {
+		d.bufBox = bufpool.Get()
+		d.buf = (*d.bufBox)[:cap(*d.bufBox)]
+	}
+	if d.data == nil {
+		d.dataBox = bufpool.Get()
+		d.data = *d.dataBox
+	}
+}
+
+// release gives buf and data back to bufpool; their bytes must all be
+// parsed and dispatched.
+func (d *Decoder) release() {
+	d.bufBox = giveBack(d.bufBox, d.buf)
+	d.dataBox = giveBack(d.dataBox, d.data)
+	d.buf, d.data = nil, nil
+	d.start, d.end, d.scanned = 0, 0, 0
+}
+
+// giveBack puts b in box (a new one if the buffer was not borrowed) and the
+// box in bufpool, which keeps only buffers of a size it lends. It returns
+// nil, the box the Decoder holds from now on.
+func giveBack(box *[]byte, b []byte) *[]byte {
+	if cap(b) < bufpool.Size || cap(b) > bufpool.MaxKept {
+		return nil
+	}
+	if box == nil {
+		box = new([]byte)
+	}
+	*box = b
+	bufpool.Put(box)
+	return nil
+}
+
 // finish ends the stream: it records whether an event was cut off and turns
 // io.EOF into a clean end.
 func (d *Decoder) finish() bool {
@@ -266,8 +353,7 @@ func (d *Decoder) finish() bool {
 		d.err = d.rerr
 	}
 	d.ev = Event{}
-	d.buf, d.data = nil, nil
-	d.start, d.end = 0, 0
+	d.release()
 	return false
 }
 

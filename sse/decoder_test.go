@@ -502,3 +502,64 @@ func TestDecoderScansOnce(t *testing.T) {
 		t.Fatalf("after a partial line: ok %v, scanned %d; want false, %d", ok, d.scanned, len("data: abc"))
 	}
 }
+
+// waitProbe serves one event per Read, as a network stream delivers them
+// one at a time, and counts the Reads made while the Decoder held a buffer.
+type waitProbe struct {
+	d        *Decoder
+	events   []string
+	waits    int  // reads that began an event, or the end
+	holding  int  // those made while the Decoder held a buffer
+	boundary bool // the last Read ended an event, or none was made
+}
+
+func (r *waitProbe) Read(p []byte) (int, error) {
+	if r.boundary {
+		r.waits++
+		if r.d.buf != nil || r.d.data != nil {
+			r.holding++
+		}
+	}
+	if len(r.events) == 0 {
+		return 0, io.EOF
+	}
+	n := copy(p, r.events[0])
+	r.events[0] = r.events[0][n:]
+	r.boundary = r.events[0] == ""
+	if r.boundary {
+		r.events = r.events[1:]
+	}
+	return n, nil
+}
+
+// A Decoder waiting for the next event holds no buffer: it gave them back
+// to the pool and reads into its probe array, and events longer than the
+// probe arrive whole all the same. A gateway's open streams wait almost all
+// the time (docs/benchmarks.md, memory per open stream).
+func TestDecoderHoldsNoBufferWhileWaiting(t *testing.T) {
+	long := strings.Repeat("y", 3*probeSize)
+	events := []string{"data: a\n\n", "event: delta\ndata: " + long + "\n\n", "data: b\ndata: c\n\n", ": ping\n\n", "data: d\n\n"}
+	r := &waitProbe{events: append([]string(nil), events...), boundary: true}
+	d := NewDecoder(r)
+	r.d = d
+	var got []string
+	for d.Next() {
+		got = append(got, string(d.Event().Data))
+	}
+	if d.Err() != nil {
+		t.Fatal(d.Err())
+	}
+	want := []string{"a", long, "b\nc", "d"}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Fatalf("events %q, want %q", got, want)
+	}
+	// Every read that began an event found the Decoder without buffers,
+	// the first one too: a stream waits for its first token longest (the
+	// long event's later reads come while it is half read).
+	if r.waits <= len(events) || r.holding > 0 {
+		t.Errorf("%d of %d reads between events waited while the Decoder held a buffer", r.holding, r.waits)
+	}
+	if d.buf != nil || d.data != nil {
+		t.Error("the Decoder kept its buffers after the end")
+	}
+}

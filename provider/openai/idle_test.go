@@ -14,8 +14,9 @@ import (
 // that are idle almost all the time (docs/benchmarks.md, memory per open
 // stream).
 
-// probeReader serves a stream a chunk per Read and records, at each Read,
-// whether the decoder was holding a queue.
+// probeReader serves a stream a chunk at a time (a chunk longer than a
+// Read asks for takes several) and records, at each Read, whether the
+// decoder was holding a queue.
 type probeReader struct {
 	d       *Decoder
 	chunks  []string
@@ -32,7 +33,9 @@ func (r *probeReader) Read(p []byte) (int, error) {
 		return 0, io.EOF
 	}
 	n := copy(p, r.chunks[0])
-	r.chunks = r.chunks[1:]
+	if r.chunks[0] = r.chunks[0][n:]; r.chunks[0] == "" {
+		r.chunks = r.chunks[1:]
+	}
 	return n, nil
 }
 
