@@ -103,9 +103,9 @@ type Decoder struct {
 
 	buf        []byte // read buffer; buf[start:end] is not yet parsed
 	start, end int
-	// bufBox and dataBox carry buf and data to and from bufpool; probe is
-	// what a read between events goes into (see wait).
-	bufBox, dataBox *[]byte
+	// bufScr and dataScr lend buf and data; probe is what a read between
+	// events goes into (see wait).
+	bufScr, dataScr bufpool.Scratch
 	probe           [probeSize]byte
 	scanned         int   // buf[start:start+scanned] is known to hold no CR or LF
 	skipLF          bool  // the last line ended with a CR that was the last byte read
@@ -311,37 +311,24 @@ func (d *Decoder) wait() bool {
 // none.
 func (d *Decoder) borrow() {
 	if d.buf == nil {
-		d.bufBox = bufpool.Get()
-		d.buf = (*d.bufBox)[:cap(*d.bufBox)]
+		b := d.bufScr.Bytes()
+		d.buf = b[:cap(b)]
 	}
 	if d.data == nil {
-		d.dataBox = bufpool.Get()
-		d.data = *d.dataBox
+		d.data = d.dataScr.Bytes()
 	}
 }
 
-// release gives buf and data back to bufpool; their bytes must all be
-// parsed and dispatched.
+// release gives buf and data back to bufpool (which drops those a long
+// line or event grew past bufpool.MaxKept); their bytes must all be parsed
+// and dispatched.
 func (d *Decoder) release() {
-	d.bufBox = giveBack(d.bufBox, d.buf)
-	d.dataBox = giveBack(d.dataBox, d.data)
+	d.bufScr.Keep(d.buf)
+	d.bufScr.Release()
+	d.dataScr.Keep(d.data)
+	d.dataScr.Release()
 	d.buf, d.data = nil, nil
 	d.start, d.end, d.scanned = 0, 0, 0
-}
-
-// giveBack puts b in box (a new one if the buffer was not borrowed) and the
-// box in bufpool, which keeps only buffers of a size it lends. It returns
-// nil, the box the Decoder holds from now on.
-func giveBack(box *[]byte, b []byte) *[]byte {
-	if cap(b) < bufpool.Size || cap(b) > bufpool.MaxKept {
-		return nil
-	}
-	if box == nil {
-		box = new([]byte)
-	}
-	*box = b
-	bufpool.Put(box)
-	return nil
 }
 
 // finish ends the stream: it records whether an event was cut off and turns

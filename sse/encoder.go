@@ -59,7 +59,7 @@ type Encoder struct {
 	w   io.Writer
 	f   interface{ Flush() error } // nil if w cannot be flushed
 	buf []byte
-	box *[]byte // holds buf while it is lent to the pool; nil if never lent
+	scr bufpool.Scratch // lends buf
 	err error
 }
 
@@ -116,8 +116,7 @@ func (e *Encoder) Encode(ev Event) error {
 	if b == nil {
 		// Room for a few LLM events at once (a relay flushes what one read
 		// of its upstream delivered), rather than a regrowth at each.
-		e.box = bufpool.Get()
-		b = *e.box
+		b = e.scr.Bytes()
 	}
 	if ev.Type != "" {
 		b = append(b, "event: "...)
@@ -254,12 +253,9 @@ func (e *Encoder) Flush() error {
 // release gives the written buffer back to the pool (which drops one that a
 // large event grew past bufpool.MaxKept).
 func (e *Encoder) release() {
-	if e.box == nil {
-		e.box = new([]byte)
-	}
-	*e.box = e.buf
-	bufpool.Put(e.box)
-	e.buf, e.box = nil, nil
+	e.scr.Keep(e.buf)
+	e.scr.Release()
+	e.buf = nil
 }
 
 // Buffered returns the number of bytes appended and not yet written.

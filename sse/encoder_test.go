@@ -393,7 +393,7 @@ func TestEncoderHoldsNoBufferBetweenFlushes(t *testing.T) {
 		if err := enc.Flush(); err != nil {
 			t.Fatal(err)
 		}
-		if enc.buf != nil || enc.box != nil {
+		if enc.buf != nil || enc.scr.Held() {
 			t.Errorf("%d-byte event: a buffer of %d bytes kept after Flush", size, cap(enc.buf))
 		}
 	}

@@ -47,3 +47,42 @@ func Put(b *[]byte) {
 	*b = (*b)[:0]
 	pool.Put(b)
 }
+
+// Scratch is one buffer that its owner (an encoder, a decoder) borrows
+// while it works and gives back before it waits. The zero value holds
+// none.
+type Scratch struct{ box *[]byte }
+
+// Bytes returns the buffer, emptied, borrowing one if none is held.
+func (s *Scratch) Bytes() []byte {
+	if s.box == nil {
+		s.box = Get()
+	}
+	return (*s.box)[:0]
+}
+
+// Keep records b, built by appending to what Bytes returned (or a buffer
+// the owner made), as the buffer to reuse and give back: appending may have
+// grown it. A buffer the pool would not lend again is dropped at once.
+func (s *Scratch) Keep(b []byte) {
+	if cap(b) < Size || cap(b) > MaxKept {
+		s.box = nil
+		return
+	}
+	if s.box == nil {
+		s.box = new([]byte)
+	}
+	*s.box = b[:0]
+}
+
+// Release gives the buffer back to the pool; the owner must not use
+// anything Bytes returned since.
+func (s *Scratch) Release() {
+	if s.box != nil {
+		Put(s.box)
+		s.box = nil
+	}
+}
+
+// Held reports whether a buffer is borrowed.
+func (s *Scratch) Held() bool { return s.box != nil }

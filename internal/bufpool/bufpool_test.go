@@ -34,3 +34,31 @@ func TestPutRefuses(t *testing.T) {
 		defer Put(b)
 	}
 }
+
+// A Scratch holds a buffer only between Bytes and Release, keeps the one
+// that appending grew, and drops one grown past MaxKept.
+func TestScratch(t *testing.T) {
+	var s Scratch
+	if s.Held() {
+		t.Fatal("the zero Scratch holds a buffer")
+	}
+	b := append(s.Bytes(), make([]byte, 3*Size)...)
+	s.Keep(b)
+	if got := s.Bytes(); cap(got) != cap(b) || len(got) != 0 {
+		t.Errorf("after Keep: len %d cap %d, want 0 and the grown %d", len(got), cap(got), cap(b))
+	}
+	s.Release()
+	if s.Held() {
+		t.Fatal("Release kept the buffer")
+	}
+	s.Keep(make([]byte, 0, 2*MaxKept))
+	if s.Held() {
+		t.Error("Keep held a buffer too large to lend again")
+	}
+	if n := testing.AllocsPerRun(100, func() {
+		s.Keep(append(s.Bytes(), "event"...))
+		s.Release()
+	}); n != 0 {
+		t.Errorf("%v allocations per use, want 0", n)
+	}
+}

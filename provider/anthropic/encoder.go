@@ -5,6 +5,7 @@ import (
 	"math/rand/v2"
 
 	"github.com/sluicehq/sluice"
+	"github.com/sluicehq/sluice/internal/bufpool"
 	"github.com/sluicehq/sluice/internal/jsonwire"
 	"github.com/sluicehq/sluice/sse"
 )
@@ -64,9 +65,9 @@ type EncoderOptions struct {
 type Encoder struct {
 	w    *sse.Encoder
 	opts EncoderOptions
-	buf  []byte // the payload being written
-	blk  []byte // the content block being started
-	seq  int    // events written, to vary the padding
+	buf  bufpool.Scratch // the payload being written, borrowed until Flush
+	blk  []byte          // the content block being started
+	seq  int             // events written, to vary the padding
 
 	startPending, started, ended bool
 	id, model                    string
@@ -103,7 +104,10 @@ func NewEncoder(w io.Writer, opts EncoderOptions) *Encoder {
 }
 
 // Flush writes everything encoded so far with one Write.
-func (e *Encoder) Flush() error { return e.w.Flush() }
+func (e *Encoder) Flush() error {
+	e.buf.Release()
+	return e.w.Flush()
+}
 
 // maxItems bounds the item index an event may name, so that a bad index
 // cannot make the encoder allocate without limit.
@@ -157,7 +161,7 @@ func (e *Encoder) Encode(ev *sluice.Event) error {
 		if err == nil {
 			err = &sluice.Error{Kind: sluice.KindServer, Message: "the stream failed"}
 		}
-		e.emit("error", appendErrorBody(e.buf[:0], err))
+		e.emit("error", appendErrorBody(e.buf.Bytes(), err))
 		e.ended = true
 	case sluice.EventPassthrough:
 		return e.passthrough(ev)
@@ -181,7 +185,7 @@ func (e *Encoder) End() error {
 	if !e.finished {
 		e.writeMessageDelta(nil, e.stopReason(), false)
 	}
-	e.emit("message_stop", append(e.buf[:0], `{"type":"message_stop"}`...))
+	e.emit("message_stop", append(e.buf.Bytes(), `{"type":"message_stop"}`...))
 	e.ended = true
 	return nil
 }
@@ -335,7 +339,7 @@ func (e *Encoder) startBlock(i int, it *item, typ string, cb []byte) {
 	e.closeOpen()
 	idx := e.next
 	e.next++
-	b := append(e.buf[:0], `{"type":"content_block_start","index":`...)
+	b := append(e.buf.Bytes(), `{"type":"content_block_start","index":`...)
 	b = appendInt(b, int64(idx))
 	b = append(b, `,"content_block":`...)
 	b = append(b, cb...)
@@ -358,7 +362,7 @@ func (e *Encoder) closeOpen() {
 	if e.open < 0 {
 		return
 	}
-	b := append(e.buf[:0], `{"type":"content_block_stop","index":`...)
+	b := append(e.buf.Bytes(), `{"type":"content_block_stop","index":`...)
 	b = appendInt(b, int64(e.open))
 	e.emit("content_block_stop", append(b, '}'))
 	it := &e.items[e.openIt]
@@ -369,7 +373,7 @@ func (e *Encoder) closeOpen() {
 // delta writes a content_block_delta; kind is the delta's type and its text
 // field's name, as `text_delta","text":`.
 func (e *Encoder) delta(idx int, kind, text string) {
-	b := append(e.buf[:0], `{"type":"content_block_delta","index":`...)
+	b := append(e.buf.Bytes(), `{"type":"content_block_delta","index":`...)
 	b = appendInt(b, int64(idx))
 	b = append(b, `,"delta":{"type":"`...)
 	b = append(b, kind...)
@@ -391,10 +395,10 @@ func (e *Encoder) passthrough(ev *sluice.Event) error {
 		}
 		var err error
 		idx := appendInt(nil, int64(e.items[ev.Item].block))
-		if data, err = editObject(e.buf[:0], data, []field{{"index", idx}}, false, nil); err != nil {
+		if data, err = editObject(e.buf.Bytes(), data, []field{{"index", idx}}, false, nil); err != nil {
 			return nil
 		}
-		e.buf = data
+		e.buf.Keep(data)
 	}
 	if err := e.w.Encode(sse.Event{Type: ev.Name, Data: data}); err != nil {
 		return err
@@ -413,9 +417,7 @@ func (e *Encoder) emit(name string, b []byte) {
 		}
 		b = append(b, '}')
 	}
-	if cap(b) > cap(e.buf) {
-		e.buf = b[:0] // keep the grown buffer
-	}
+	e.buf.Keep(b) // it may have grown
 	// Names are constants here, which the SSE encoder always accepts.
 	_ = e.w.Encode(sse.Event{Type: name, Data: b})
 	e.seq++
@@ -518,7 +520,7 @@ func (e *Encoder) writeStart() {
 	if id == "" {
 		id = newID()
 	}
-	b := append(e.buf[:0], `{"type":"message_start","message":{"id":`...)
+	b := append(e.buf.Bytes(), `{"type":"message_start","message":{"id":`...)
 	b = jsonwire.AppendString(b, id)
 	b = append(b, `,"type":"message","role":"assistant","content":[],"model":`...)
 	b = jsonwire.AppendString(b, model)
@@ -550,7 +552,7 @@ func (e *Encoder) fillStart(t []byte, id, model string) ([]byte, bool) {
 	if err != nil {
 		return nil, false
 	}
-	b, err := editObject(e.buf[:0], t, []field{{"message", m}}, false, nil)
+	b, err := editObject(e.buf.Bytes(), t, []field{{"message", m}}, false, nil)
 	return b, err == nil
 }
 
@@ -568,7 +570,7 @@ func (e *Encoder) writeMessageDelta(t []byte, reason string, usageOnly bool) {
 			return
 		}
 	}
-	b := append(e.buf[:0], `{"type":"message_delta","delta":{"stop_reason":`...)
+	b := append(e.buf.Bytes(), `{"type":"message_delta","delta":{"stop_reason":`...)
 	b = append(b, stop...)
 	b = append(b, `,"stop_sequence":null},"usage":{`...)
 	u := &e.usage
@@ -609,7 +611,7 @@ func (e *Encoder) fillDelta(t, stop []byte, usageOnly bool) ([]byte, bool) {
 		}
 		set = append(set, field{"usage", nu})
 	}
-	b, err := editObject(e.buf[:0], t, set, false, nil)
+	b, err := editObject(e.buf.Bytes(), t, set, false, nil)
 	return b, err == nil
 }
 

@@ -6,6 +6,7 @@ import (
 	"strconv"
 
 	"github.com/sluicehq/sluice"
+	"github.com/sluicehq/sluice/internal/bufpool"
 	"github.com/sluicehq/sluice/internal/jsonwire"
 	"github.com/sluicehq/sluice/sse"
 )
@@ -57,7 +58,7 @@ type EncoderOptions struct {
 type Encoder struct {
 	se   *sse.Encoder
 	jw   jsonwire.Writer
-	buf  []byte
+	buf  bufpool.Scratch // the chunk being built, borrowed until Flush
 	err  error
 	done bool // End or an error was encoded
 
@@ -207,8 +208,9 @@ func (e *Encoder) Encode(ev *sluice.Event) error {
 		if e.pending() {
 			e.writeChunk(nil, e.runningUsage(), true)
 		}
-		e.buf = appendRPC(e.buf[:0], ev.Err, false)
-		e.encodeData(e.buf)
+		b := appendRPC(e.buf.Bytes(), ev.Err, false)
+		e.buf.Keep(b)
+		e.encodeData(b)
 		e.done = true
 		return e.err
 	case sluice.EventPassthrough:
@@ -352,8 +354,9 @@ func (e *Encoder) runningUsage() *sluice.Usage {
 // are written, without their finishReason, which stays pending for End so
 // that the last chunk carries it with the final usage.
 func (e *Encoder) writeChunk(ov []byte, u *sluice.Usage, hold bool) {
-	e.buf = e.appendChunk(e.buf[:0], ov, u, hold)
-	e.encodeData(e.buf)
+	b := e.appendChunk(e.buf.Bytes(), ov, u, hold)
+	e.buf.Keep(b)
+	e.encodeData(b)
 	kept := e.cands[:0]
 	if hold {
 		for i := range e.cands {
@@ -593,6 +596,7 @@ func (e *Encoder) Flush() error {
 	if !e.own && !e.done && e.pending() {
 		e.writeChunk(nil, e.runningUsage(), true)
 	}
+	e.buf.Release()
 	if err := e.se.Flush(); err != nil {
 		e.err = err
 	}

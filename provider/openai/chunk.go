@@ -249,7 +249,7 @@ func (e *Encoder) head(b []byte, top []byte, keys keySet, origin bool) []byte {
 
 // writeChunk serialises c and buffers it as one SSE event.
 func (e *Encoder) writeChunk(c *chunk) {
-	b := e.head(e.scratch(), c.top, c.topKeys, c.origin)
+	b := e.head(e.buf.Bytes(), c.top, c.topKeys, c.origin)
 	if c.topKeys&keyChoices == 0 {
 		b = append(b, `"choices":[`...)
 		for i := range c.choices {
@@ -269,7 +269,7 @@ func (e *Encoder) writeChunk(c *chunk) {
 		b = b[:len(b)-1]
 	}
 	b = append(b, '}')
-	*e.box = b
+	e.buf.Keep(b)
 	e.setErr(e.w.Encode(sse.Event{Data: b}))
 	for i := range c.choices {
 		if c.choices[i].deltaKeys&keyRole != 0 {
@@ -414,7 +414,7 @@ func (e *Encoder) rawChunk(raw []byte) {
 		return
 	}
 	e.stamp()
-	b := append(e.scratch(), '{')
+	b := append(e.buf.Bytes(), '{')
 	it, _ := jsonwire.ObjectMembers(raw)
 	for k, v, ok := it.Next(); ok; k, v, ok = it.Next() {
 		switch {
@@ -435,6 +435,6 @@ func (e *Encoder) rawChunk(raw []byte) {
 		}
 	}
 	b = append(b, '}')
-	*e.box = b
+	e.buf.Keep(b)
 	e.setErr(e.w.Encode(sse.Event{Data: b}))
 }

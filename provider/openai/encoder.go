@@ -92,9 +92,9 @@ type Encoder struct {
 	done         bool
 	err          error
 
-	// box holds the buffer a chunk's JSON is built in before the SSE
-	// encoder copies it; borrowed from bufpool until Flush.
-	box   *[]byte
+	// buf is where a chunk's JSON is built before the SSE encoder copies
+	// it, borrowed until Flush.
+	buf   bufpool.Scratch
 	px    extraInfo
 	pxFor *sluice.Extra
 }
@@ -179,10 +179,10 @@ func (e *Encoder) Encode(ev *sluice.Event) error {
 		if err == nil {
 			err = &sluice.Error{Kind: sluice.KindServer, Message: "the stream failed"}
 		}
-		b := append(e.scratch(), `{"error":`...)
+		b := append(e.buf.Bytes(), `{"error":`...)
 		b = appendErrorObject(b, err)
 		b = append(b, '}')
-		*e.box = b
+		e.buf.Keep(b)
 		e.setErr(e.w.Encode(sse.Event{Data: b}))
 		e.done = true
 	case sluice.EventItemStart, sluice.EventItemDone, sluice.EventText, sluice.EventRefusal,
@@ -221,20 +221,8 @@ func (e *Encoder) Flush() error {
 		return e.err
 	}
 	e.setErr(e.w.Flush())
-	if e.box != nil {
-		bufpool.Put(e.box)
-		e.box = nil
-	}
+	e.buf.Release()
 	return e.err
-}
-
-// scratch returns the buffer to build a chunk's JSON in, emptied; what is
-// built goes back in e.box.
-func (e *Encoder) scratch() []byte {
-	if e.box == nil {
-		e.box = bufpool.Get()
-	}
-	return (*e.box)[:0]
 }
 
 // Comment buffers an SSE comment, the keep-alive every client ignores; send
@@ -466,13 +454,13 @@ func (e *Encoder) writeRole(ev *sluice.Event) {
 		shape = `"content":null,"refusal":""`
 	}
 	e.choiceState(ev.Choice).roleSent = true
-	b := e.head(e.scratch(), nil, 0, false)
+	b := e.head(e.buf.Bytes(), nil, 0, false)
 	b = append(b, `"choices":[{"index":`...)
 	b = appendInt(b, int64(ev.Choice))
 	b = append(b, `,"delta":{"role":"assistant",`...)
 	b = append(b, shape...)
 	b = append(b, `},"logprobs":null,"finish_reason":null}]}`...)
-	*e.box = b
+	e.buf.Keep(b)
 	e.setErr(e.w.Encode(sse.Event{Data: b}))
 }
 

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/sluicehq/sluice"
+	"github.com/sluicehq/sluice/internal/bufpool"
 	"github.com/sluicehq/sluice/internal/jsonwire"
 	"github.com/sluicehq/sluice/sse"
 )
@@ -105,8 +106,8 @@ type Encoder struct {
 	hasFinish bool
 	done      bool
 	err       error
-	final     []byte // the last response object written
-	buf       []byte
+	final     []byte          // the last response object written
+	buf       bufpool.Scratch // the event being built, borrowed until Flush
 	echo      echo
 }
 
@@ -258,6 +259,7 @@ func (e *Encoder) Flush() error {
 	if e.err != nil {
 		return e.err
 	}
+	e.buf.Release()
 	e.setErr(e.w.Flush())
 	return e.err
 }
@@ -614,7 +616,7 @@ func (e *Encoder) passthrough(ev *sluice.Event) {
 // item_id and output_index of it when it is not nil, then what body
 // appends}.
 func (e *Encoder) event(typ string, it *encItem, body func([]byte) []byte) {
-	b := append(e.buf[:0], `{"type":`...)
+	b := append(e.buf.Bytes(), `{"type":`...)
 	b = jsonwire.AppendString(b, typ)
 	b = append(b, `,"sequence_number":`...)
 	b = appendInt(b, e.seq)
@@ -626,7 +628,7 @@ func (e *Encoder) event(typ string, it *encItem, body func([]byte) []byte) {
 	}
 	b = body(b)
 	b = append(b, '}')
-	e.buf = b
+	e.buf.Keep(b)
 	e.seq++
 	e.setErr(e.w.Encode(sse.Event{Type: typ, Data: b}))
 }
