@@ -258,23 +258,30 @@ func (d *Decoder) fill() bool {
 		copy(nb, d.buf[:d.end])
 		d.buf = nb
 	}
+	n := d.read(d.buf[d.end:])
+	d.end += n
+	return n > 0
+}
+
+// read reads into p until a read returns bytes or an error, as bufio does,
+// and returns how many arrived; an error is recorded in d.rerr.
+func (d *Decoder) read(p []byte) int {
 	for range maxEmptyReads {
-		n, err := d.r.Read(d.buf[d.end:])
-		if n < 0 || n > len(d.buf)-d.end {
+		n, err := d.r.Read(p)
+		if n < 0 || n > len(p) {
 			d.rerr = errBadRead
-			return false
+			return 0
 		}
-		d.end += n
 		if err != nil {
 			d.rerr = err
-			return n > 0
+			return n
 		}
 		if n > 0 {
-			return true
+			return n
 		}
 	}
 	d.rerr = io.ErrNoProgress
-	return false
+	return 0
 }
 
 // wait reads between events: nothing is left to parse and no event is half
@@ -285,26 +292,12 @@ func (d *Decoder) fill() bool {
 // a borrowed buffer, and the rest of the event follows with the next read.
 func (d *Decoder) wait() bool {
 	d.release()
-	for range maxEmptyReads {
-		n, err := d.r.Read(d.probe[:])
-		if n < 0 || n > len(d.probe) {
-			d.rerr = errBadRead
-			return false
-		}
-		if n > 0 {
-			d.borrow()
-			d.end = copy(d.buf, d.probe[:n])
-		}
-		if err != nil {
-			d.rerr = err
-			return n > 0
-		}
-		if n > 0 {
-			return true
-		}
+	n := d.read(d.probe[:])
+	if n > 0 {
+		d.borrow()
+		d.end = copy(d.buf, d.probe[:n])
 	}
-	d.rerr = io.ErrNoProgress
-	return false
+	return n > 0
 }
 
 // borrow lends buf and data buffers from bufpool to a Decoder that has
