@@ -48,7 +48,7 @@ var anthropicDialect = &dialect{
 	},
 	writeError: anthropic.WriteError,
 	headers: func(h http.Header, id string, status int) {
-		h.Set("Request-Id", "req_"+id)
+		h.Set("Request-Id", id)
 		h.Set("Anthropic-Organization-Id", "00000000-0000-0000-0000-000000000000")
 		reset := time.Now().Add(time.Second).UTC().Format(time.RFC3339)
 		rateLimitHeaders(h, "Anthropic-Ratelimit-", status, func(k string) string { return "Requests-" + k }, func(k string) string { return "Tokens-" + k }, reset)

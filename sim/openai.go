@@ -54,7 +54,7 @@ var openaiDialect = &dialect{
 		return ""
 	},
 	headers: func(h http.Header, id string, status int) {
-		h.Set("X-Request-Id", "req_"+id)
+		h.Set("X-Request-Id", id)
 		h.Set("Openai-Version", "2020-10-01")
 		rateLimitHeaders(h, "X-Ratelimit-", status, func(k string) string { return k + "-requests" }, func(k string) string { return k + "-tokens" }, "1s")
 	},

@@ -161,7 +161,7 @@ func TestAnthropicSDKStatusErrors(t *testing.T) {
 			t.Errorf("status %d: error %T %v after %d events, want an *anthropic.Error with that status", status, err, err, events)
 			continue
 		}
-		if apiErr.RequestID == "" || apiErr.Type() == "" {
+		if !requestIDPattern.MatchString(apiErr.RequestID) || apiErr.Type() == "" {
 			t.Errorf("status %d: request id %q, type %q", status, apiErr.RequestID, apiErr.Type())
 		}
 	}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http/httptest"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -187,8 +188,15 @@ func TestOpenAISDKStatusErrors(t *testing.T) {
 		if apiErr.Message == "" || apiErr.Type == "" {
 			t.Errorf("status %d: the error body was not read: %s", status, apiErr.RawJSON())
 		}
+		if id := apiErr.Response.Header.Get("X-Request-Id"); !requestIDPattern.MatchString(id) {
+			t.Errorf("status %d: x-request-id %q, want req_ and 24 letters or digits, as OpenAI sends", status, id)
+		}
 	}
 }
+
+// requestIDPattern is the request id header both APIs send: "req_" and an
+// opaque alphanumeric id.
+var requestIDPattern = regexp.MustCompile(`^req_[0-9A-Za-z]{24}$`)
 
 // TestOpenAISDKRetryAfterMs: the SDK honours retry-after-ms: 1 and succeeds on
 // its first retry at once, instead of backing off for half a second.
