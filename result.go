@@ -98,11 +98,12 @@ type itemAcc struct {
 	text, summary, refusal strings.Builder
 }
 
-// accumulator builds a Result from events.
+// accumulator builds a Result from events. Result.Text is not kept apart:
+// it is made from the message items of choice 0 when asked for, so a
+// response's text is held once while it streams.
 type accumulator struct {
 	res   Result
 	items []*itemAcc
-	text  strings.Builder
 }
 
 func (a *accumulator) itemFor(ev *Event, kind ItemKind) *itemAcc {
@@ -134,9 +135,6 @@ func (a *accumulator) add(provider string, ev *Event) {
 		a.itemFor(ev, ev.Kind).item.Done = true
 	case EventText:
 		appendText(&a.itemFor(ev, ItemMessage).text, ev.Text)
-		if ev.Choice == 0 {
-			appendText(&a.text, ev.Text)
-		}
 	case EventRefusal:
 		a.itemFor(ev, ItemMessage).refusal.WriteString(ev.Text)
 	case EventReasoning:
@@ -179,10 +177,10 @@ func appendText(b *strings.Builder, s string) {
 // result materialises the accumulated Result.
 func (a *accumulator) result() Result {
 	r := a.res
-	r.Text = a.text.String()
 	r.Items = make([]Item, 0, len(a.items))
 	r.ToolCalls = nil
-	var reasoning, summary strings.Builder
+	var text, reasoning, summary strings.Builder
+	texts := 0
 	for _, acc := range a.items {
 		if acc == nil {
 			continue
@@ -194,12 +192,26 @@ func (a *accumulator) result() Result {
 			continue
 		}
 		switch it.Kind {
+		case ItemMessage:
+			// One message item is the usual case: its text is the
+			// Result's, shared rather than copied.
+			if texts++; texts == 1 {
+				r.Text = it.Text
+			} else {
+				if texts == 2 {
+					text.WriteString(r.Text)
+				}
+				text.WriteString(it.Text)
+			}
 		case ItemReasoning:
 			reasoning.WriteString(it.Text)
 			summary.WriteString(it.Summary)
 		case ItemToolCall:
 			r.ToolCalls = append(r.ToolCalls, ToolCall{ID: it.CallID, Name: it.Name, Arguments: it.Arguments()})
 		}
+	}
+	if texts > 1 {
+		r.Text = text.String()
 	}
 	r.Reasoning = reasoning.String()
 	if r.Reasoning == "" {

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"testing/synctest"
 	"time"
+	"unsafe"
 
 	"github.com/sluicehq/sluice"
 )
@@ -233,6 +234,54 @@ func TestResultToolLoopMessage(t *testing.T) {
 	}
 	if res.Reasoning != "think" {
 		t.Fatalf("reasoning = %q", res.Reasoning)
+	}
+}
+
+// TestResultText: Result.Text is the text of choice 0's message items in
+// order, whatever comes between them, and a single message item's text is
+// held once, not copied into a second string.
+func TestResultText(t *testing.T) {
+	text := func(item, choice int, s string) sluice.Event {
+		return sluice.Event{Type: sluice.EventText, Item: item, Choice: choice, Text: s}
+	}
+	tests := []struct {
+		name   string
+		events []sluice.Event
+		want   string
+		shared bool
+	}{
+		{"one item", []sluice.Event{text(0, 0, "Hel"), text(0, 0, "lo")}, "Hello", true},
+		{"items around a tool call", []sluice.Event{
+			text(0, 0, "Let me look. "),
+			{Type: sluice.EventItemStart, Item: 1, Kind: sluice.ItemToolCall, CallID: "c", Name: "f"},
+			{Type: sluice.EventToolCall, Item: 1, Text: "{}"},
+			text(2, 0, "Found it."),
+		}, "Let me look. Found it.", false},
+		{"other choices left out", []sluice.Event{text(0, 0, "a"), text(1, 1, "x"), text(0, 0, "b")}, "ab", true},
+		{"reasoning left out", []sluice.Event{
+			{Type: sluice.EventReasoning, Item: 0, Text: "hmm"},
+			text(1, 0, "yes"),
+		}, "yes", true},
+		{"none", []sluice.Event{{Type: sluice.EventReasoning, Text: "hmm"}}, "", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := sluice.NewStream(context.Background(), sluice.StreamConfig{Provider: "p", Decoder: &script{events: tt.events, end: io.EOF}})
+			for range s.Events() {
+			}
+			res := s.Result()
+			if res.Text != tt.want {
+				t.Fatalf("Text = %q, want %q", res.Text, tt.want)
+			}
+			if !tt.shared {
+				return
+			}
+			for _, it := range res.Items {
+				if it.Kind == sluice.ItemMessage && it.Choice == 0 && unsafe.StringData(it.Text) != unsafe.StringData(res.Text) {
+					t.Errorf("Text is a copy of item %d's text; one message item's text should be held once", it.Index)
+				}
+			}
+		})
 	}
 }
 

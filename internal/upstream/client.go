@@ -46,6 +46,12 @@ var sharedClient = sync.OnceValue(func() *http.Client {
 	t.IdleConnTimeout = 90 * time.Second
 	t.WriteBufferSize = writeBufferSize
 	t.ReadBufferSize = readBufferSize
+	// No transparent gzip: a compressed event stream would cost every open
+	// stream a decompressor (tens of KiB of state) and let no event out
+	// before a compressed block fills, and asking for it costs each request
+	// a header map of its own (net/http adds Accept-Encoding to a copy).
+	// Providers send streams uncompressed when not asked otherwise.
+	t.DisableCompression = true
 	// No Timeout: a stream lasts as long as the model writes. The request's
 	// context bounds it, and a provider's stall detection with it.
 	return &http.Client{Transport: t}

@@ -65,3 +65,24 @@ func TestDefaultClientKeepsConnections(t *testing.T) {
 		t.Error("DefaultClient is not shared")
 	}
 }
+
+// The default client asks for no compression, so a provider streams its
+// events as they are written and no open stream holds a decompressor.
+func TestDefaultClientAsksForNoCompression(t *testing.T) {
+	got := make(chan string, 1)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		got <- r.Header.Get("Accept-Encoding")
+		w.Write([]byte("data: [DONE]\n\n"))
+	}))
+	defer srv.Close()
+	resp, err := Do(context.Background(), Request{Provider: "test", URL: srv.URL})
+	if err != nil {
+		t.Fatal(err)
+	}
+	io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	resp.Cancel()
+	if ae := <-got; ae != "" {
+		t.Errorf("Accept-Encoding %q, want none", ae)
+	}
+}
