@@ -213,6 +213,9 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       2 * time.Minute,
 		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
+		// Every request Serve accepts derives from stopping, so shutdown
+		// reaches its streams without a context of their own.
+		BaseContext: s.baseContext,
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
@@ -302,12 +305,28 @@ func (s *Server) scrub(e *sluice.Error) *sluice.Error {
 // when the client goes away (its parent is the request's context) or, with
 // cause errShutdown, when the server ends running streams.
 func (s *Server) requestContext(r *http.Request) (context.Context, context.CancelFunc) {
+	if r.Context().Value(servedKey{}) == s {
+		// Accepted by Serve: the request's context derives from stopping
+		// already. A context per request (and a registration with
+		// stopping) would cost each open stream about half a kilobyte.
+		return r.Context(), func() {}
+	}
 	ctx, cancel := context.WithCancelCause(r.Context())
 	stop := context.AfterFunc(s.stopping, func() { cancel(context.Cause(s.stopping)) })
 	return ctx, func() {
 		stop()
 		cancel(context.Canceled)
 	}
+}
+
+// servedKey marks the contexts of the connections Serve accepts; its value
+// is the Server.
+type servedKey struct{}
+
+// baseContext is the context of every connection Serve accepts: stopping,
+// marked as the Server's own.
+func (s *Server) baseContext(net.Listener) context.Context {
+	return context.WithValue(s.stopping, servedKey{}, s)
 }
 
 // readAll reads r to its end into a buffer sized for the declared length n

@@ -88,3 +88,45 @@ func TestShutdownLetsStreamsFinish(t *testing.T) {
 		t.Fatal("Serve did not return once the last stream ended")
 	}
 }
+
+// A request Serve accepted streams under its own context, which derives
+// from the server's stopping context already; any other request gets a
+// context that shutdown cancels.
+func TestRequestContext(t *testing.T) {
+	e := newTestEnv(t, nil)
+	served := httptest.NewRequest("GET", "/stream", nil)
+	served = served.WithContext(e.srv.baseContext(nil))
+	if ctx, cancel := e.srv.requestContext(served); ctx != served.Context() {
+		cancel()
+		t.Error("a request accepted by Serve got a context of its own")
+	}
+	other := httptest.NewRequest("GET", "/stream", nil)
+	ctx, cancel := e.srv.requestContext(other)
+	defer cancel()
+	e.srv.Close()
+	select {
+	case <-ctx.Done():
+		if !isShutdown(ctx) {
+			t.Errorf("cause %v, want the shutdown error", context.Cause(ctx))
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("Close did not cancel a request served by another http.Server")
+	}
+}
+
+// A Server mounted under another http.Server ends its streams on Close.
+func TestCloseEndsStreamsUnderAnotherServer(t *testing.T) {
+	e := newTestEnv(t, func(c *Config) { c.Heartbeat = -1 })
+	hs := httptest.NewServer(e.srv)
+	defer hs.Close()
+	r, _ := openStream(t, hs.URL+"/stream?prompt=x&model=fake/hang")
+	d := <-e.fake.openedC
+	readUntil(t, r, `"text":"first"`)
+	<-d.hung
+	e.srv.Close()
+	rest := readUntil(t, r, `"type":"error"`)
+	if !strings.Contains(rest, `"kind":"overloaded"`) || !strings.Contains(rest, "shutting down") {
+		t.Errorf("after Close the stream got:\n%s\nwant the shutdown error", rest)
+	}
+	waitClosed(t, d)
+}
