@@ -24,7 +24,8 @@ const maxErrorBody = 1 << 20
 type Request struct {
 	// Provider names the provider in errors.
 	Provider string
-	// Client sends the request; nil means DefaultClient().
+	// Client sends the request; nil means DefaultClient(), whose requests
+	// go straight to its Transport (see send).
 	Client *http.Client
 	// Method defaults to POST.
 	Method string
@@ -74,12 +75,8 @@ func Do(ctx context.Context, r Request) (*Response, error) {
 	if r.Body != nil && req.Header.Get("Content-Type") == "" {
 		req.Header.Set("Content-Type", "application/json")
 	}
-	client := r.Client
-	if client == nil {
-		client = DefaultClient()
-	}
 	start := time.Now()
-	resp, err := client.Do(req)
+	resp, err := send(r.Client, req)
 	if err != nil {
 		cancel()
 		return nil, connError(parent, r, err)
@@ -96,6 +93,20 @@ func Do(ctx context.Context, r Request) (*Response, error) {
 	wr := sluice.NewWaitReader(resp.Body)
 	resp.Body = waitBody{WaitReader: wr, Closer: resp.Body}
 	return &Response{Response: resp, Ctx: ctx, Cancel: cancel, Start: start, Header: header, wait: wr}, nil
+}
+
+// send sends req with client, nil meaning DefaultClient. The default
+// client has no cookie jar, no timeout and no redirect policy, so its
+// requests go straight to its Transport, as a reverse proxy's do: that
+// spares each request the copies http.Client makes to be able to follow a
+// redirect (the header map, the URL), and a redirect reaches the caller
+// as the error it is (following one would turn the POST into a GET). A
+// client of the caller's own is used as a client.
+func send(client *http.Client, req *http.Request) (*http.Response, error) {
+	if client == nil || client == DefaultClient() {
+		return DefaultClient().Transport.RoundTrip(req)
+	}
+	return client.Do(req)
 }
 
 // waitBody is a response body read through a sluice.WaitReader.
@@ -140,6 +151,12 @@ func statusError(r Request, resp *http.Response, body []byte, now time.Time) *sl
 	}
 	if e.RetryAfter == 0 {
 		e.RetryAfter = sluice.RetryAfter(resp.Header, now)
+	}
+	if loc := resp.Header.Get("Location"); resp.StatusCode/100 == 3 && loc != "" && e.Hint == "" {
+		if u, err := resp.Request.URL.Parse(loc); err == nil {
+			loc = u.String()
+		}
+		e.Hint = fmt.Sprintf("the upstream redirects to %s; use that address as the base URL (sluice does not follow redirects)", redactURL(loc))
 	}
 	return e
 }

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -74,5 +75,40 @@ func TestDoErrors(t *testing.T) {
 	resp.Cancel()
 	if resp.Header.Sub(resp.Start) < 0 {
 		t.Fatal("header time before start")
+	}
+}
+
+// The shared client sends a request as it is and reports a redirect, with
+// where it points, instead of following it (which would turn a POST into a
+// GET); a client of the caller's own keeps its redirect policy.
+func TestDoRedirect(t *testing.T) {
+	var moved atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/old/chat" {
+			http.Redirect(w, r, "/new/chat?key=SECRET", http.StatusMovedPermanently)
+			return
+		}
+		moved.Add(1)
+		w.Write([]byte("ok"))
+	}))
+	defer srv.Close()
+
+	_, err := Do(context.Background(), Request{Provider: "foo", URL: srv.URL + "/old/chat", Body: []byte("{}")})
+	e := sluice.AsError(err)
+	if e == nil || e.Status != http.StatusMovedPermanently || !strings.Contains(e.Hint, srv.URL+"/new/chat") || strings.Contains(e.Error(), "SECRET") {
+		t.Fatalf("err = %#v, want the 301 with a hint naming the new address (its query dropped)", err)
+	}
+	if moved.Load() != 0 {
+		t.Fatal("the shared client followed the redirect")
+	}
+
+	resp, err := Do(context.Background(), Request{Provider: "foo", URL: srv.URL + "/old/chat", Body: []byte("{}"), Client: &http.Client{}})
+	if err != nil {
+		t.Fatalf("a caller's client: %v", err)
+	}
+	resp.Body.Close()
+	resp.Cancel()
+	if moved.Load() != 1 {
+		t.Fatal("a caller's own client did not follow the redirect")
 	}
 }
