@@ -247,6 +247,11 @@ func unsealCallIDs(req *sluice.Request) bool {
 	var bound []onCall
 	for mi := range req.Messages {
 		m := &req.Messages[mi]
+		if !hasSealedCall(m.Content) {
+			// Most messages carry no sealed id: they are kept as they
+			// are rather than copied part by part.
+			continue
+		}
 		var parts []sluice.Part
 		bound = bound[:0]
 		for _, p := range m.Content {
@@ -289,6 +294,17 @@ func unsealCallIDs(req *sluice.Request) bool {
 		m.Content = parts
 	}
 	return changed
+}
+
+// hasSealedCall reports whether a tool call or result in parts has an id the
+// chat frontend sealed data in.
+func hasSealedCall(parts []sluice.Part) bool {
+	for _, p := range parts {
+		if (p.Type == sluice.PartToolCall || p.Type == sluice.PartToolResult) && strings.Contains(p.CallID, callSealSep) {
+			return true
+		}
+	}
+	return false
 }
 
 // callIndex returns the index of the tool call with id in parts, or -1.

@@ -189,3 +189,23 @@ func TestSealerChatCalls(t *testing.T) {
 		}
 	}
 }
+
+// Messages without a sealed call id are left as they are, not copied: an
+// agent's request can carry hundreds of them.
+func TestUnsealLeavesPlainMessages(t *testing.T) {
+	plain := []sluice.Part{{Type: sluice.PartText, Text: "hi"}, {Type: sluice.PartToolCall, CallID: "call_1", Name: "f"}}
+	result := []sluice.Part{{Type: sluice.PartToolResult, CallID: "call_1", Text: "ok"}}
+	req := &sluice.Request{Messages: []sluice.Message{
+		{Role: sluice.RoleAssistant, Content: plain},
+		{Role: sluice.RoleTool, Content: result},
+	}}
+	if unsealCallIDs(req) {
+		t.Error("reported a change in messages without sealed ids")
+	}
+	if &req.Messages[0].Content[0] != &plain[0] || &req.Messages[1].Content[0] != &result[0] {
+		t.Error("messages without sealed ids were copied")
+	}
+	if allocs := testing.AllocsPerRun(10, func() { unsealCallIDs(req) }); allocs != 0 {
+		t.Errorf("%v allocations for messages without sealed ids, want 0", allocs)
+	}
+}
