@@ -66,6 +66,9 @@ type Provider struct {
 	server openaihttp.Server
 	client *http.Client
 	opts   buildOptions
+	// hint is added to connection errors: the setting to check, and the
+	// base URL without what may hold a key. Made once, as it never changes.
+	hint string
 }
 
 var (
@@ -85,6 +88,7 @@ func New(cfg Config) *Provider {
 	if p.client == nil {
 		p.client = upstream.DefaultClient()
 	}
+	p.hint = p.connHint()
 	return p
 }
 
@@ -139,7 +143,7 @@ func (p *Provider) Stream(ctx context.Context, req *sluice.Request) (*sluice.Str
 	}
 	resp, err := upstream.Do(ctx, upstream.Request{
 		Provider: p.name, Client: p.client, URL: p.server.URL("/chat/completions"),
-		Header: p.server.StreamHeader(req.Header), Body: body, ParseError: p.parseError, Hint: p.connHint(),
+		Header: p.server.StreamHeader(req.Header), Body: body, ParseError: p.parseError, Hint: p.hint,
 	})
 	if err != nil {
 		return nil, p.sendError(err, "/chat/completions")
@@ -166,7 +170,7 @@ func (p *Provider) Stream(ctx context.Context, req *sluice.Request) (*sluice.Str
 func (p *Provider) Models(ctx context.Context) ([]string, error) {
 	resp, err := upstream.Do(ctx, upstream.Request{
 		Provider: p.name, Client: p.client, Method: http.MethodGet, URL: p.server.URL("/models"),
-		Header: p.server.RequestHeader(), ParseError: p.parseError, Hint: p.connHint(),
+		Header: p.server.RequestHeader(), ParseError: p.parseError, Hint: p.hint,
 	})
 	if err != nil {
 		return nil, p.sendError(err, "/models")
@@ -226,7 +230,7 @@ func (p *Provider) sendError(err error, path string) error {
 		return e
 	}
 	if e.Hint == "" && (e.Kind == sluice.KindConnection || e.Kind == sluice.KindTimeout) {
-		e.Hint = p.connHint()
+		e.Hint = p.hint
 	}
 	if u, perr := url.Parse(p.server.URL(path)); perr == nil && (u.RawQuery != "" || u.User != nil) {
 		e.Message = strings.ReplaceAll(e.Message, u.String(), p.server.SafeBase()+path)

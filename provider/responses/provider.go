@@ -40,6 +40,9 @@ type Provider struct {
 	name   string
 	server openaihttp.Server
 	client *http.Client
+	// hint is added to connection errors: the base URL to check, without
+	// what may hold a key. Made once, as it never changes.
+	hint string
 }
 
 var _ sluice.Provider = (*Provider)(nil)
@@ -54,6 +57,7 @@ func New(cfg Config) *Provider {
 	if p.client == nil {
 		p.client = upstream.DefaultClient()
 	}
+	p.hint = fmt.Sprintf("check the base URL of provider %q (now %s)", p.name, p.server.SafeBase())
 	return p
 }
 
@@ -92,7 +96,7 @@ func (p *Provider) Stream(ctx context.Context, req *sluice.Request) (*sluice.Str
 			e.Provider = p.name
 			return e
 		},
-		Hint: fmt.Sprintf("check the base URL of provider %q (now %s)", p.name, p.server.SafeBase()),
+		Hint: p.hint,
 	})
 	if err != nil {
 		return nil, p.own(err)
