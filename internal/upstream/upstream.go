@@ -30,6 +30,8 @@ type Request struct {
 	// Method defaults to POST.
 	Method string
 	URL    string
+	// Header becomes the request's own header, as it is (Do may add
+	// Content-Type to it): pass a map made for this request.
 	Header http.Header
 	Body   []byte
 	// ParseError builds the provider's typed error from a non-2xx reply. It
@@ -69,8 +71,8 @@ func Do(ctx context.Context, r Request) (*Response, error) {
 		return nil, &sluice.Error{Kind: sluice.KindBadRequest, Provider: r.Provider,
 			Message: fmt.Sprintf("bad upstream URL %q: %v", r.URL, err), Hint: r.Hint, Err: err}
 	}
-	for k, vs := range r.Header {
-		req.Header[k] = vs
+	if r.Header != nil {
+		req.Header = r.Header
 	}
 	if r.Body != nil && req.Header.Get("Content-Type") == "" {
 		req.Header.Set("Content-Type", "application/json")

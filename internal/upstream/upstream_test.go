@@ -5,6 +5,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"reflect"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -112,3 +113,30 @@ func TestDoRedirect(t *testing.T) {
 		t.Fatal("a caller's own client did not follow the redirect")
 	}
 }
+
+// The caller's header map is the request's own: it is not copied into
+// another map for each request.
+func TestDoSendsTheCallersHeader(t *testing.T) {
+	var sent http.Header
+	client := &http.Client{Transport: roundTripFunc(func(r *http.Request) (*http.Response, error) {
+		sent = r.Header
+		return &http.Response{StatusCode: http.StatusOK, Header: http.Header{}, Body: http.NoBody, Request: r}, nil
+	})}
+	h := http.Header{"X-Test": {"1"}}
+	resp, err := Do(context.Background(), Request{Provider: "foo", URL: "http://upstream.test/v1", Header: h, Body: []byte("{}"), Client: client})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	resp.Cancel()
+	if reflect.ValueOf(sent).UnsafePointer() != reflect.ValueOf(h).UnsafePointer() {
+		t.Error("the header was copied into a map of the request's")
+	}
+	if sent.Get("X-Test") != "1" || sent.Get("Content-Type") != "application/json" {
+		t.Errorf("header sent %v", sent)
+	}
+}
+
+type roundTripFunc func(*http.Request) (*http.Response, error)
+
+func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
