@@ -72,11 +72,14 @@ type Options struct {
 
 // Store is a request log. Its methods are safe for concurrent use.
 type Store struct {
-	db      *sql.DB
-	queue   chan item
-	done    chan struct{}
-	onError func(error)
-	dropped atomic.Int64
+	db *sql.DB
+	// insertEntry is the prepared INSERT of an Entry: SQLite would parse
+	// and plan the statement again for every response otherwise.
+	insertEntry *sql.Stmt
+	queue       chan item
+	done        chan struct{}
+	onError     func(error)
+	dropped     atomic.Int64
 
 	mu     sync.RWMutex // guards closed against Record racing Close
 	closed bool
@@ -121,11 +124,18 @@ func Open(path string, opts Options) (*Store, error) {
 		db.Close()
 		return nil, fmt.Errorf("requestlog: %s: %w", path, err)
 	}
+	ins, err := db.Prepare(`INSERT INTO requests
+		(id, time, api, model, system, prompt, text, finish, usage, metrics, partial, error_kind, error)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("requestlog: %s: %w", path, err)
+	}
 	n := opts.Queue
 	if n <= 0 {
 		n = 1024
 	}
-	s := &Store{db: db, queue: make(chan item, n), done: make(chan struct{}), onError: opts.OnError,
+	s := &Store{db: db, insertEntry: ins, queue: make(chan item, n), done: make(chan struct{}), onError: opts.OnError,
 		pending: map[string]*Conversation{}}
 	go s.write()
 	return s, nil
@@ -151,14 +161,42 @@ func (s *Store) Record(e Entry) {
 // the queue was full.
 func (s *Store) Dropped() int64 { return s.dropped.Load() }
 
+// maxBatch bounds how many queued items the writer takes at once.
+const maxBatch = 256
+
+// write writes queued items in order until the queue is closed. What is
+// waiting when it wakes is written together: consecutive entries in one
+// transaction, so a burst of streams ending together costs one commit.
 func (s *Store) write() {
 	defer close(s.done)
-	for it := range s.queue {
-		if it.sync != nil {
-			close(it.sync)
-			continue
+	var batch []item
+	for first := range s.queue {
+		batch = append(batch[:0], first)
+	more:
+		for len(batch) < maxBatch {
+			select {
+			case it, ok := <-s.queue:
+				if !ok {
+					break more
+				}
+				batch = append(batch, it)
+			default:
+				break more
+			}
 		}
-		if it.conv != nil {
+		s.writeBatch(batch)
+		clear(batch) // drop the entries' texts until the next batch
+	}
+}
+
+// writeBatch writes items in order.
+func (s *Store) writeBatch(items []item) {
+	for i := 0; i < len(items); {
+		switch it := items[i]; {
+		case it.sync != nil:
+			close(it.sync)
+			i++
+		case it.conv != nil:
 			err := s.insertConversation(it.conv)
 			// Written or failed, it leaves the pending set only now, so a
 			// lookup finds it in one place or the other.
@@ -167,32 +205,60 @@ func (s *Store) write() {
 				delete(s.pending, it.conv.ResponseID)
 			}
 			s.pendingMu.Unlock()
-			if err != nil && s.onError != nil {
-				s.onError(err)
+			s.report(err)
+			i++
+		default:
+			j := i + 1
+			for j < len(items) && items[j].sync == nil && items[j].conv == nil {
+				j++
 			}
-			continue
-		}
-		if err := s.insert(it.e); err != nil && s.onError != nil {
-			s.onError(err)
+			s.insertEntries(items[i:j])
+			i = j
 		}
 	}
 }
 
-func (s *Store) insert(e Entry) error {
-	usage, err := json.Marshal(e.Usage)
+// insertEntries writes entries, more than one in a transaction.
+func (s *Store) insertEntries(entries []item) {
+	if len(entries) == 1 {
+		s.report(s.insert(s.insertEntry, entries[0].e))
+		return
+	}
+	tx, err := s.db.Begin()
+	if err != nil {
+		s.report(fmt.Errorf("requestlog: %w", err))
+		return
+	}
+	stmt := tx.Stmt(s.insertEntry)
+	for _, it := range entries {
+		s.report(s.insert(stmt, it.e))
+	}
+	if err := tx.Commit(); err != nil {
+		s.report(fmt.Errorf("requestlog: %d entries: %w", len(entries), err))
+	}
+}
+
+// report passes a failed write to Options.OnError.
+func (s *Store) report(err error) {
+	if err != nil && s.onError != nil {
+		s.onError(err)
+	}
+}
+
+func (s *Store) insert(stmt *sql.Stmt, e Entry) error {
+	// Their own encoders, called directly: json.Marshal would check and
+	// compact what they return, a third of an entry's cost.
+	usage, err := e.Usage.MarshalJSON()
 	if err != nil {
 		return err
 	}
 	m := e.Metrics
 	m.ITL = nil
-	metrics, err := json.Marshal(m)
+	metrics, err := m.MarshalJSON()
 	if err != nil {
 		return err
 	}
-	_, err = s.db.Exec(`INSERT INTO requests
-		(id, time, api, model, system, prompt, text, finish, usage, metrics, partial, error_kind, error)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		e.ID, e.Time.UTC().Format(time.RFC3339Nano), e.API, e.Model, e.System, e.Prompt, e.Text,
+	_, err = stmt.Exec(e.ID, e.Time.UTC().Format(time.RFC3339Nano), e.API, e.Model, e.System, e.Prompt, e.Text,
 		string(e.Finish), string(usage), string(metrics), e.Partial, e.ErrorKind, e.Error)
 	if err != nil {
 		return fmt.Errorf("requestlog: insert %s: %w", e.ID, err)
@@ -269,5 +335,6 @@ func (s *Store) Close() error {
 	close(s.queue)
 	s.mu.Unlock()
 	<-s.done
+	s.insertEntry.Close()
 	return s.db.Close()
 }

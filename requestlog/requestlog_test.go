@@ -114,6 +114,41 @@ func TestRecordNeverBlocks(t *testing.T) {
 	}
 }
 
+// A burst of streams ending together is written in batches, in the order
+// the entries came, with a conversation saved in between kept in its place.
+func TestBurstIsWrittenInOrder(t *testing.T) {
+	s, err := Open(Memory, Options{Queue: 2048})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	const n = 3*maxBatch + 7
+	for i := range n {
+		s.Record(entry(i))
+		if i == n/2 {
+			s.SaveConversation(Conversation{ResponseID: "resp_1", Time: time.Now()})
+		}
+	}
+	if err := s.Sync(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.List(t.Context(), 2*n)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != n || s.Dropped() != 0 {
+		t.Fatalf("stored %d, dropped %d, want %d stored", len(got), s.Dropped(), n)
+	}
+	for i, e := range got {
+		if want := fmt.Sprintf("r%d", n-1-i); e.ID != want {
+			t.Fatalf("entry %d is %s, want %s", i, e.ID, want)
+		}
+	}
+	if _, ok, err := s.Conversation(t.Context(), "resp_1"); !ok || err != nil {
+		t.Errorf("the conversation saved amid the burst: found %v, %v", ok, err)
+	}
+}
+
 func TestOpenEmptyPath(t *testing.T) {
 	if _, err := Open("", Options{}); err == nil {
 		t.Fatal("Open(\"\") succeeded")
