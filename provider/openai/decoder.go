@@ -78,10 +78,10 @@ type Decoder struct {
 	src *sse.Decoder
 
 	// queue holds the events decoded from the current chunk, metas[i]
-	// describing queue[i]; both live in q, borrowed from queues while a
-	// chunk is being decoded and handed out, and given back before the
-	// decoder waits for the next one.
-	q     *eventQueue
+	// describing queue[i]; both live in ws, borrowed from workspaces while
+	// a chunk is being decoded and handed out, and given back before the
+	// decoder waits for the next one, with the scratch buffers below.
+	ws    *workspace
 	queue []sluice.Event
 	metas []evMeta
 	qi    int
@@ -96,6 +96,7 @@ type Decoder struct {
 	choices []choiceState
 	items   int // the next item index
 
+	// Scratch buffers, from ws while a chunk is decoded.
 	top    []byte // the chunk's unmodelled top-level members, as an object
 	chs    []byte // the chunk's choices residue, as an array
 	tres   []byte // tool and usage residues, addressed by span
@@ -225,6 +226,7 @@ func (d *Decoder) chunk(data []byte) error {
 	if !jsonwire.Valid(data) {
 		return protocolError("a chunk is not valid JSON", data)
 	}
+	d.borrow()
 	it, ok := jsonwire.ObjectMembers(data)
 	if !ok {
 		return protocolError("a chunk is not a JSON object", data)

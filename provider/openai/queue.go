@@ -6,8 +6,9 @@ import (
 	"github.com/sluicehq/sluice"
 )
 
-// The Decoder's event queue: the events one chunk gives, handed out one by
-// one, and borrowed only while they are.
+// The Decoder's workspace: the events one chunk gives, handed out one by
+// one, and the buffers the chunk is taken apart in, all borrowed only
+// while the chunk is decoded and its events handed out.
 
 // add queues a zero event described by m and returns it to be filled in,
 // valid until the next add. Events are built in place rather than passed by
@@ -15,47 +16,66 @@ import (
 // the decoder's frames are on the stack of every relayed stream for its
 // whole life (see server.TestRelayStackDepth).
 func (d *Decoder) add(m evMeta) *sluice.Event {
-	if d.q == nil {
-		d.q = queues.Get().(*eventQueue)
-		d.queue, d.metas = d.q.events, d.q.metas
-	}
+	d.borrow()
 	d.queue = append(d.queue, sluice.Event{})
 	d.metas = append(d.metas, m)
 	return &d.queue[len(d.queue)-1]
 }
 
-// eventQueue is the memory of a Decoder's queue.
-type eventQueue struct {
+// workspace is the memory a Decoder borrows per chunk.
+type workspace struct {
 	events []sluice.Event
 	metas  []evMeta
+	// The scratch buffers of the Decoder's fields of the same names.
+	top, chs, tres, fields, str []byte
 }
 
-// maxQueueKept is the largest queue given back for reuse: a chunk with many
-// choices or tool calls grows one past it now and then.
-const maxQueueKept = 32
+// Limits of what is given back for reuse: a chunk with many choices or
+// tool calls, or long unmodelled fields, grows a workspace past them now
+// and then, and that one is left to the collector.
+const (
+	maxQueueKept   = 32
+	maxScratchKept = 4 << 10
+)
 
-// queues lends event queues to decoders. A gateway keeps thousands of
+// workspaces lends workspaces to decoders. A gateway keeps thousands of
 // streams open and each waits for its next chunk almost all of the time;
-// one queue per stream was a kilobyte per open stream (Event is a few
-// hundred bytes), one per busy stream is a few kilobytes per process. It is
-// shared by every decoder of the process, as bufpool's buffers are.
-var queues = sync.Pool{New: func() any {
+// a queue and scratch buffers per stream were a kilobyte or two per open
+// stream (Event is a few hundred bytes), one per busy stream is a few
+// kilobytes per process. It is shared by every decoder of the process, as
+// bufpool's buffers are.
+var workspaces = sync.Pool{New: func() any {
 	// A chunk gives up to four events in the common cases (start, item
 	// start, delta, and a finish or an item end).
-	return &eventQueue{events: make([]sluice.Event, 0, 4), metas: make([]evMeta, 0, 4)}
+	return &workspace{events: make([]sluice.Event, 0, 4), metas: make([]evMeta, 0, 4)}
 }}
 
-// release gives the drained queue back; the next add borrows one again.
+// borrow takes a workspace if the decoder holds none.
+func (d *Decoder) borrow() {
+	if d.ws != nil {
+		return
+	}
+	ws := workspaces.Get().(*workspace)
+	d.ws = ws
+	d.queue, d.metas = ws.events, ws.metas
+	d.top, d.chs, d.tres, d.fields, d.str = ws.top, ws.chs, ws.tres, ws.fields, ws.str
+}
+
+// release gives the drained workspace back; the next chunk borrows one
+// again.
 func (d *Decoder) release() {
 	d.qi = 0
-	if d.q == nil {
+	ws := d.ws
+	if ws == nil {
 		return
 	}
 	clear(d.queue)
 	clear(d.metas)
-	if cap(d.queue) <= maxQueueKept {
-		d.q.events, d.q.metas = d.queue[:0], d.metas[:0]
-		queues.Put(d.q)
+	if cap(d.queue) <= maxQueueKept && max(cap(d.top), cap(d.chs), cap(d.tres), cap(d.fields), cap(d.str)) <= maxScratchKept {
+		ws.events, ws.metas = d.queue[:0], d.metas[:0]
+		ws.top, ws.chs, ws.tres, ws.fields, ws.str = d.top[:0], d.chs[:0], d.tres[:0], d.fields[:0], d.str[:0]
+		workspaces.Put(ws)
 	}
-	d.q, d.queue, d.metas = nil, nil, nil
+	d.ws, d.queue, d.metas = nil, nil, nil
+	d.top, d.chs, d.tres, d.fields, d.str = nil, nil, nil, nil, nil
 }
