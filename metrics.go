@@ -26,7 +26,8 @@ type Metrics struct {
 	TTFT time.Duration
 	TPOT time.Duration
 	E2E  time.Duration
-	// ITL holds one gap per content event after the first.
+	// ITL holds one gap per content event after the first, unless the
+	// stream passed them to a function instead ([Stream.OnGap]).
 	ITL []time.Duration
 	// OutputTokens is the count used for TPS and TPOT.
 	OutputTokens int64
@@ -44,9 +45,12 @@ func ms(d time.Duration) float64 { return math.Round(float64(d)/1e3) / 1e3 }
 // MarshalJSON writes durations as milliseconds (three decimals), the unit
 // people read; field names end in _ms.
 func (m Metrics) MarshalJSON() ([]byte, error) {
-	itl := make([]float64, len(m.ITL))
-	for i, d := range m.ITL {
-		itl[i] = ms(d)
+	var itl []float64
+	if len(m.ITL) > 0 {
+		itl = make([]float64, len(m.ITL))
+		for i, d := range m.ITL {
+			itl[i] = ms(d)
+		}
 	}
 	return json.Marshal(struct {
 		TTFB            float64   `json:"ttfb_ms"`
@@ -58,7 +62,7 @@ func (m Metrics) MarshalJSON() ([]byte, error) {
 		TPS             float64   `json:"tps"`
 		E2ETPS          float64   `json:"e2e_tps"`
 		ContentEvents   int       `json:"content_events"`
-		ITL             []float64 `json:"itl_ms"`
+		ITL             []float64 `json:"itl_ms,omitempty"`
 	}{ms(m.TTFB), ms(m.TTFT), ms(m.TPOT), ms(m.E2E), m.OutputTokens, m.TokensEstimated,
 		round3(m.TPS), round3(m.E2ETPS), m.ContentEvents, itl})
 }
@@ -99,11 +103,15 @@ type meter struct {
 	n           int
 	itl         []time.Duration
 	end         time.Duration
+	// onGap, when set, takes each gap instead of itl (see Stream.OnGap).
+	onGap func(time.Duration)
 }
 
 func (m *meter) content(at time.Duration) {
 	if m.n == 0 {
 		m.first = at
+	} else if m.onGap != nil {
+		m.onGap(at - m.last)
 	} else {
 		if m.itl == nil {
 			// Room for a short answer's gaps at once, rather than a

@@ -119,6 +119,14 @@ func (s *Stream) OnWait(f func()) bool {
 	return true
 }
 
+// OnGap makes the stream pass each gap between consecutive content events
+// (ITL) to f as it is measured, instead of keeping it in [Metrics.ITL],
+// which then stays empty. A gateway that feeds the gaps to a histogram so
+// holds nothing per token: a long answer's gaps would be 8 bytes each for
+// as long as the stream is open. f runs on the goroutine ranging over
+// Events. Call it before Events.
+func (s *Stream) OnGap(f func(time.Duration)) { s.meter.onGap = f }
+
 // StopAfter makes the stream stop once its output reaches n tokens, as
 // counted by the TokenCounter given to [Stream.CountWith], which must be set.
 // The fragment that crosses the budget is cut exactly at it (count measures

@@ -334,6 +334,31 @@ func TestMetricsDefinitions(t *testing.T) {
 	})
 }
 
+// With OnGap the gaps go to the function as they are measured and the
+// stream keeps none; every other metric is the same.
+func TestStreamOnGap(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		evs := textEvents("a", "b", "c", "d")
+		gaps := []time.Duration{0, 0, 70 * time.Millisecond, 10 * time.Millisecond, 20 * time.Millisecond, 30 * time.Millisecond}
+		s := sluice.NewStream(context.Background(), sluice.StreamConfig{Decoder: &paced{script{events: evs, end: io.EOF}, gaps}})
+		var got []time.Duration
+		s.OnGap(func(d time.Duration) { got = append(got, d) })
+		for range s.Events() {
+		}
+		m := s.Result().Metrics
+		ms := time.Millisecond
+		if len(got) != 3 || got[0] != 10*ms || got[1] != 20*ms || got[2] != 30*ms {
+			t.Fatalf("gaps passed on %v, want 10ms 20ms 30ms", got)
+		}
+		if m.ITL != nil || m.TTFT != 70*ms || m.TPOT != 20*ms || m.ContentEvents != 4 {
+			t.Fatalf("metrics %+v, want no ITL kept and the rest as without OnGap", m)
+		}
+		if b, _ := m.MarshalJSON(); strings.Contains(string(b), "itl_ms") {
+			t.Errorf("JSON %s has an itl_ms without gaps", b)
+		}
+	})
+}
+
 func TestResultJSONRoundTrip(t *testing.T) {
 	s := newStream(&script{events: append(textEvents("x"), sluice.Event{Type: sluice.EventItemStart, Item: 1, Kind: sluice.ItemToolCall, CallID: "c", Name: "f"}), end: io.EOF}, nil, nil)
 	for range s.Events() {

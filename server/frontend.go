@@ -127,7 +127,7 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request, ar *apiRequest
 	defer cancel()
 	s.active.Add(1)
 	defer s.active.Done()
-	s.metrics.streamStarted()
+	s.metrics.streamStarted(st, c.provider, c.model)
 	defer s.metrics.streamEnded()
 
 	if !ar.stream {

@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -113,9 +114,14 @@ func (m *metrics) modelLabel(model string) string {
 	return model
 }
 
-func (m *metrics) streamStarted() {
+// streamStarted counts st as active and feeds its inter-token gaps to the
+// ITL histogram as they are measured: the stream then keeps none, so its
+// memory does not grow with the length of the answer.
+func (m *metrics) streamStarted(st *sluice.Stream, provider, model string) {
 	m.active.Inc()
 	m.nActive.Add(1)
+	itl := m.itl.WithLabelValues(provider, m.modelLabel(model))
+	st.OnGap(func(d time.Duration) { itl.Observe(d.Seconds()) })
 }
 
 func (m *metrics) streamEnded() {
@@ -137,8 +143,9 @@ func outcome(res *sluice.Result) string {
 }
 
 // observe records one finished response. It runs once per response, after
-// the stream ended, so label children are looked up once per request and
-// nothing is observed on the per-token path.
+// the stream ended, so label children are looked up once per request; the
+// only per-token observation is a gap's, on a child looked up when the
+// stream started (streamStarted).
 func (m *metrics) observe(provider, model string, res *sluice.Result, clientGone, shutdown bool) {
 	model = m.modelLabel(model)
 	out := outcome(res)
@@ -155,12 +162,6 @@ func (m *metrics) observe(provider, model string, res *sluice.Result, clientGone
 	}
 	if mt.TPOT > 0 {
 		m.tpot.WithLabelValues(provider, model).Observe(mt.TPOT.Seconds())
-	}
-	if len(mt.ITL) > 0 {
-		itl := m.itl.WithLabelValues(provider, model)
-		for _, d := range mt.ITL {
-			itl.Observe(d.Seconds())
-		}
 	}
 	if mt.E2E > 0 {
 		m.duration.WithLabelValues(provider, model).Observe(mt.E2E.Seconds())

@@ -155,7 +155,7 @@ func (s *Server) serveWSResponse(ctx context.Context, r *http.Request, conn *web
 		prompt: lastUserText(ar.req), system: ar.req.System, start: start}
 	s.active.Add(1)
 	defer s.active.Done()
-	s.metrics.streamStarted()
+	s.metrics.streamStarted(st, c.provider, c.model)
 	defer s.metrics.streamEnded()
 	enc := responses.NewEncoder(out, rr.encoderOptions(id, start))
 	fe := &protoFrontend{enc: enc, heartbeat: func() error { return nil }}

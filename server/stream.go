@@ -123,7 +123,7 @@ func (s *Server) handleStream(w http.ResponseWriter, r *http.Request) {
 	}
 	s.active.Add(1)
 	defer s.active.Done()
-	s.metrics.streamStarted()
+	s.metrics.streamStarted(st, sr.call.provider, sr.call.model)
 	defer s.metrics.streamEnded()
 
 	startSSE(w)
