@@ -119,6 +119,11 @@ func (s *Stream) OnWait(f func()) bool {
 	return true
 }
 
+// Elapsed returns the time since the request was sent, on the clock every
+// Event.At is measured on, so a caller can tell how long ago an event
+// arrived without reading the clock at each one.
+func (s *Stream) Elapsed() time.Duration { return time.Since(s.cfg.Start) }
+
 // OnGap makes the stream pass each gap between consecutive content events
 // (ITL) to f as it is measured, instead of keeping it in [Metrics.ITL],
 // which then stays empty. A gateway that feeds the gaps to a histogram so

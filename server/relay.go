@@ -147,8 +147,11 @@ type relayWriter struct {
 	// the stream calls before it waits for the network (Stream.OnWait).
 	batch bool
 
-	mu      sync.Mutex
-	last    time.Time // of the last write
+	mu sync.Mutex
+	// last is when the last write was, on the stream's clock (Event.At,
+	// Stream.Elapsed): an event carries its time, so a write needs no
+	// clock read of its own.
+	last    time.Duration
 	timer   *time.Timer
 	stopped bool
 	pending bool // encoded events not yet flushed (batch)
@@ -171,9 +174,7 @@ func (w *relayWriter) write(ev *sluice.Event, seq uint64) error {
 			err = w.enc.Flush()
 		}
 	}
-	if w.timer != nil {
-		w.last = time.Now()
-	}
+	w.last = ev.At
 	return err
 }
 
@@ -209,7 +210,7 @@ func (w *relayWriter) startHeartbeat(d time.Duration) {
 	// assignment otherwise.
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	w.last = time.Now()
+	w.last = w.stream.Elapsed()
 	w.timer = time.AfterFunc(d, func() { w.beat(d) })
 }
 
@@ -219,13 +220,14 @@ func (w *relayWriter) beat(d time.Duration) {
 	if w.stopped {
 		return
 	}
-	idle := time.Since(w.last)
+	now := w.stream.Elapsed()
+	idle := now - w.last
 	if idle >= d {
 		if err := w.enc.Heartbeat(); err == nil && !w.flushLocked() {
 			w.stopped = true
 			return
 		}
-		w.last, idle = time.Now(), 0
+		w.last, idle = now, 0
 	}
 	w.timer.Reset(d - idle)
 }

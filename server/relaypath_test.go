@@ -116,6 +116,9 @@ func (p *relayPath) do(tb testing.TB) int {
 // collector's goal, which made sluice's memory per open stream twice the
 // raw relay's (docs/benchmarks.md).
 func TestRelayAllocationsPerEvent(t *testing.T) {
+	if raceEnabled {
+		t.Skip("with the race detector sync.Pool drops some of what it is given back, so borrowed buffers are allocated again")
+	}
 	const short, long = 100, 1100
 	for _, api := range relayAPIs {
 		t.Run(api.name, func(t *testing.T) {
