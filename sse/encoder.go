@@ -86,7 +86,9 @@ type flushNoError struct{ f interface{ Flush() } }
 
 func (f flushNoError) Flush() error { f.f.Flush(); return nil }
 
-// Encode appends ev to the buffer; nothing is written until Flush.
+// Encode appends ev to the buffer; nothing is written until Flush, unless
+// the buffer would grow past what its pool keeps (bufpool.MaxKept, 16 KiB):
+// then what it holds is written first, without flushing the writer.
 //
 // Each line of ev.Data (split at CR, LF or CRLF) becomes its own "data: "
 // line, so the receiver gets back the same data with every line end turned
@@ -111,6 +113,15 @@ func (e *Encoder) Encode(ev Event) error {
 	}
 	if strings.ContainsAny(ev.ID, "\r\n\x00") {
 		return ErrInvalidID
+	}
+	if len(e.buf) > 0 && len(e.buf)+len(ev.Data)+len(ev.Type)+len(ev.ID)+spillMargin > bufpool.MaxKept {
+		// What is buffered goes out first rather than into an ever larger
+		// buffer: a burst of large events (a Responses stream's closing
+		// events each repeat the whole answer) is written as it is
+		// encoded, in a buffer the pool can take back.
+		if err := e.write(); err != nil {
+			return err
+		}
 	}
 	b := e.buf
 	if b == nil {
@@ -224,19 +235,7 @@ func (e *Encoder) Flush() error {
 		return e.err
 	}
 	if len(e.buf) > 0 {
-		n, err := e.w.Write(e.buf)
-		if n < 0 || n > len(e.buf) {
-			n = 0
-			if err == nil {
-				err = errBadWrite
-			}
-		}
-		if err == nil && n < len(e.buf) {
-			err = io.ErrShortWrite
-		}
-		if err != nil {
-			e.buf = e.buf[:copy(e.buf, e.buf[n:])]
-			e.err = err
+		if err := e.write(); err != nil {
 			return err
 		}
 		e.release()
@@ -247,6 +246,33 @@ func (e *Encoder) Flush() error {
 			return err
 		}
 	}
+	return nil
+}
+
+// spillMargin is room for an event's field names and line ends, in the
+// estimate of its size that decides whether the buffer is written first.
+const spillMargin = 64
+
+// write writes the buffer with one Write call and empties it, keeping its
+// memory. On a failed or short write the unwritten bytes stay buffered and
+// the error sticks.
+func (e *Encoder) write() error {
+	n, err := e.w.Write(e.buf)
+	if n < 0 || n > len(e.buf) {
+		n = 0
+		if err == nil {
+			err = errBadWrite
+		}
+	}
+	if err == nil && n < len(e.buf) {
+		err = io.ErrShortWrite
+	}
+	if err != nil {
+		e.buf = e.buf[:copy(e.buf, e.buf[n:])]
+		e.err = err
+		return err
+	}
+	e.buf = e.buf[:0]
 	return nil
 }
 

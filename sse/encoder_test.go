@@ -202,7 +202,7 @@ func TestEncoderFlushOneWrite(t *testing.T) {
 	enc := NewEncoder(w)
 	enc.Comment("hello")
 	enc.Retry(time.Second)
-	for range 100 {
+	for range 50 {
 		enc.Encode(ev("delta", strings.Repeat("x", 200), "1"))
 	}
 	if w.writes != 0 {
@@ -218,6 +218,32 @@ func TestEncoderFlushOneWrite(t *testing.T) {
 	enc.Flush()
 	if w.writes != 1 || w.flushes != 2 {
 		t.Fatalf("empty Flush: %d writes, %d flushes; want 1, 2", w.writes, w.flushes)
+	}
+}
+
+// A burst larger than the pool keeps is written as it is encoded, in
+// pieces of at most bufpool.MaxKept, and the writer is flushed only by
+// Flush: the buffer never grows past what the pool takes back.
+func TestEncoderSpillsLargeBursts(t *testing.T) {
+	w := &recordingWriter{}
+	enc := NewEncoder(w)
+	var want strings.Builder
+	for i := range 6 {
+		data := strings.Repeat(string(rune('a'+i)), 6000)
+		enc.Encode(ev("done", data, ""))
+		want.WriteString("event: done\ndata: " + data + "\n\n")
+		if cap(enc.buf) > bufpool.MaxKept {
+			t.Fatalf("event %d: buffer grew to %d bytes, past %d", i, cap(enc.buf), bufpool.MaxKept)
+		}
+	}
+	if w.writes == 0 || w.flushes != 0 {
+		t.Fatalf("before Flush: %d writes, %d flushes; want some writes and no flush", w.writes, w.flushes)
+	}
+	if err := enc.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	if w.String() != want.String() || w.flushes != 1 {
+		t.Fatalf("wrote %d bytes in %d writes and %d flushes; want the %d bytes of the events in order and one flush", w.Len(), w.writes, w.flushes, want.Len())
 	}
 }
 

@@ -3,6 +3,7 @@ package jsonwire
 import (
 	"bytes"
 	"encoding/json"
+	"slices"
 	"unicode/utf16"
 	"unicode/utf8"
 )
@@ -59,6 +60,10 @@ func AppendEscaped(dst []byte, s string) []byte { return appendEscaped(dst, s, &
 // appendEscaped appends s escaped for the inside of a JSON string, copying
 // the runs of bytes that need no escape in one append each.
 func appendEscaped(dst []byte, s string, ascii *[utf8.RuneSelf]bool) []byte {
+	// Room for s at once: a long text (a Responses stream's closing
+	// events repeat the whole answer) would otherwise regrow dst by
+	// doubling, a chain of copies each left as garbage.
+	dst = slices.Grow(dst, len(s))
 	start := 0
 	for i := 0; i < len(s); {
 		c := s[i]

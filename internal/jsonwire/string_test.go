@@ -228,3 +228,14 @@ func BenchmarkUnquote(b *testing.B) {
 		_, _ = Unquote(raw, &scratch)
 	}
 }
+
+// A long string is appended with one allocation at most, not a chain of
+// doublings of dst: a Responses stream's closing events each carry the
+// whole answer.
+func TestAppendStringGrowsOnce(t *testing.T) {
+	long := strings.Repeat("token ", 2000)
+	dst := make([]byte, 0, 64)
+	if n := testing.AllocsPerRun(20, func() { AppendString(dst, long) }); n != 1 {
+		t.Errorf("%v allocations to append a %d-byte string, want 1", n, len(long))
+	}
+}
