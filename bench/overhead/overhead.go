@@ -31,9 +31,9 @@ type Config struct {
 	// first of Targets.
 	Reference string
 	// Repeat is the number of runs of every phase, taken in turns (direct,
-	// then each target, then again) so that a passing burst of other work
-	// on the machine does not land on one target alone; their streams are
-	// pooled. 0 means 1.
+	// then each target, the targets taking turns at going first) so that a
+	// passing burst of other work on the machine does not land on one
+	// target alone; their streams are pooled. 0 means 1.
 	Repeat int
 	// Search is the number of bisection probes per target (each Repeat
 	// runs) spent looking for the largest stall-free concurrency between
@@ -176,7 +176,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	for _, n := range levels {
 		runs := map[string][]run{}
 		for i := range cfg.Repeat {
-			for _, t := range all {
+			for _, t := range turnOrder(all, i) {
 				ru, err := measure(ctx, &cfg, t, base, n)
 				if err != nil {
 					return res, fmt.Errorf("%s at %d streams: %w", t.Name, n, err)
@@ -196,6 +196,21 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		}
 	}
 	return res, res.search(ctx, &cfg, all, base, levels)
+}
+
+// turnOrder is the order of turn i: direct first, as the baseline the
+// others are measured against, then the relays rotated by i, so that none
+// always runs right after another (the benchmark's own process, which runs
+// the client and the simulator, carries what each phase left in its heap
+// into the next).
+func turnOrder(all []Target, i int) []Target {
+	if len(all) < 3 {
+		return all
+	}
+	relays := all[1:]
+	k := i % len(relays)
+	out := append([]Target{all[0]}, relays[k:]...)
+	return append(out, relays[:k]...)
 }
 
 // search finds each target's largest stall-free concurrency: the largest

@@ -139,3 +139,31 @@ func TestRunSmall(t *testing.T) {
 		t.Errorf("the JSON does not read back: %v", err)
 	}
 }
+
+// Direct opens every turn; the relays take turns at going first.
+func TestTurnOrder(t *testing.T) {
+	all := []Target{{Name: "direct"}, {Name: "relay"}, {Name: "sluice"}, {Name: "other"}}
+	names := func(ts []Target) string {
+		var s []string
+		for _, t := range ts {
+			s = append(s, t.Name)
+		}
+		return strings.Join(s, ",")
+	}
+	for i, want := range []string{
+		"direct,relay,sluice,other",
+		"direct,sluice,other,relay",
+		"direct,other,relay,sluice",
+		"direct,relay,sluice,other",
+	} {
+		if got := names(turnOrder(all, i)); got != want {
+			t.Errorf("turn %d: %s, want %s", i, got, want)
+		}
+	}
+	if got := names(turnOrder(all[:2], 1)); got != "direct,relay" {
+		t.Errorf("one relay: %s", got)
+	}
+	if got := names(all); got != "direct,relay,sluice,other" {
+		t.Errorf("turnOrder changed its argument: %s", got)
+	}
+}
