@@ -269,6 +269,7 @@ func TestSecretsNeverWritten(t *testing.T) {
 	for _, path := range []string{
 		"/stream?prompt=x&model=fake/fail",
 		"/stream?prompt=x&model=fake/leak",
+		"/stream?prompt=my+key+is+" + testSecret + "&system=key+" + testSecret + "&model=fake/words",
 		"/v1/models/fake/leak",
 	} {
 		_, body := e.do(t, "GET", path, "")

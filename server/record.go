@@ -50,8 +50,10 @@ func (s *Server) finish(c *call, out *relayResult) {
 	if s.reqlog == nil {
 		return
 	}
-	e := requestlog.Entry{ID: c.id, Time: c.start, API: c.api, Model: c.name, System: c.system, Prompt: c.prompt,
-		Text: res.Text, Finish: res.Finish, Usage: res.Usage, Metrics: res.Metrics, Partial: res.Partial}
+	// A key pasted into a prompt, or echoed by a model, is not kept.
+	e := requestlog.Entry{ID: c.id, Time: c.start, API: c.api, Model: c.name,
+		System: s.redactText(c.system), Prompt: s.redactText(c.prompt), Text: s.redactText(res.Text),
+		Finish: res.Finish, Usage: res.Usage, Metrics: res.Metrics, Partial: res.Partial}
 	if res.Err != nil {
 		e.ErrorKind, e.Error = res.Err.Kind.String(), res.Err.Message
 	}
