@@ -68,6 +68,9 @@ type Phase struct {
 	Streams int    `json:"streams"`
 	// Runs is the number of runs pooled in the phase.
 	Runs int `json:"runs"`
+	// Turn is the turn a single run was taken in (from 1), for the
+	// phases of Result.Turns; 0 for a pooled phase.
+	Turn int `json:"turn,omitempty"`
 	// TTFT is the time to the first content chunk and Gap the time between
 	// consecutive content chunks, as the clients saw them, in ms.
 	TTFT bench.Summary `json:"ttft_ms"`
@@ -115,6 +118,11 @@ type Result struct {
 	Reference string        `json:"reference"`
 	Targets   []string      `json:"targets"`
 	Phases    []Phase       `json:"phases"`
+	// Turns holds every run of the fixed levels as a phase of its own,
+	// its added latencies counted from the direct run of the same turn,
+	// when phases pool more than one run: how far the turns spread is how
+	// far one run can be trusted on this machine.
+	Turns []Phase `json:"turns,omitempty"`
 	// StallFree is, per target, the largest concurrency with no stall, and
 	// StallAt the smallest one seen with stalls (0: none stalled).
 	StallFree map[string]int `json:"stall_free"`
@@ -182,8 +190,14 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 					return res, fmt.Errorf("%s at %d streams: %w", t.Name, n, err)
 				}
 				runs[t.Name] = append(runs[t.Name], ru)
+				ph := newPhase(t.Name, n, []run{ru}, &cfg)
+				ph.Turn = i + 1
+				if cfg.Repeat > 1 {
+					// Direct opens every turn, so its run is there to count from.
+					derive(&ph, res.turn("direct", n, i+1))
+					res.Turns = append(res.Turns, ph)
+				}
 				if cfg.Log != nil {
-					ph := newPhase(t.Name, n, []run{ru}, &cfg)
 					logPhase(cfg.Log, &ph, i+1, cfg.Repeat)
 				}
 			}
@@ -192,7 +206,8 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 			res.Phases = append(res.Phases, newPhase(t.Name, n, runs[t.Name], &cfg))
 		}
 		for i := len(res.Phases) - len(all); i < len(res.Phases); i++ {
-			res.derive(i)
+			p := &res.Phases[i]
+			derive(p, res.Phase("direct", p.Streams))
 		}
 	}
 	return res, res.search(ctx, &cfg, all, base, levels)
@@ -264,13 +279,21 @@ func (r *Result) search(ctx context.Context, cfg *Config, all []Target, base str
 	return nil
 }
 
-// derive fills phase i's added latencies and its relay's CPU and memory,
-// which for a relay in this process are counted beyond the direct phase of
-// the same size.
-func (r *Result) derive(i int) {
-	p := &r.Phases[i]
-	direct := r.Phase("direct", p.Streams)
-	if direct == nil || p == direct {
+// turn returns the run of target at streams taken in turn, or nil.
+func (r *Result) turn(target string, streams, turn int) *Phase {
+	for i := range r.Turns {
+		if p := &r.Turns[i]; p.Target == target && p.Streams == streams && p.Turn == turn {
+			return p
+		}
+	}
+	return nil
+}
+
+// derive fills p's added latencies and its relay's CPU and memory, which
+// for a relay in this process are counted beyond direct, the direct phase
+// of the same size (and turn).
+func derive(p, direct *Phase) {
+	if direct == nil || p.Target == "direct" {
 		return
 	}
 	p.AddedTTFTP50 = round3(p.TTFT.P50 - direct.TTFT.P50)

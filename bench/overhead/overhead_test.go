@@ -119,13 +119,27 @@ func TestRunSmall(t *testing.T) {
 			t.Errorf("no stall-free concurrency for %s", name)
 		}
 	}
+	// Every run of the fixed levels is kept as a turn of its own, counted
+	// from the direct run of its turn.
+	if len(res.Turns) != 16 {
+		t.Fatalf("%d turns, want 16 (4 targets, 2 levels, 2 turns)", len(res.Turns))
+	}
+	for _, p := range res.Turns {
+		direct := res.turn("direct", p.Streams, p.Turn)
+		if p.Runs != 1 || p.Turn < 1 || p.Turn > 2 || direct == nil {
+			t.Fatalf("turn %+v", p)
+		}
+		if p.Target != "direct" && p.AddedTTFTP50 != round3(p.TTFT.P50-direct.TTFT.P50) {
+			t.Errorf("%s at %d, turn %d: added TTFT %v, want its TTFT less direct's of the turn", p.Target, p.Streams, p.Turn, p.AddedTTFTP50)
+		}
+	}
 
 	var table bytes.Buffer
 	if err := WriteTable(&table, res); err != nil {
 		t.Fatal(err)
 	}
 	t.Logf("\n%s", table.String())
-	for _, want := range []string{"added TTFT p99", "CPU per event", "memory per stream", "sluice/relay", "relay-process/relay", "largest stall-free"} {
+	for _, want := range []string{"added TTFT p99", "CPU per event", "memory per stream", "sluice/relay", "relay-process/relay", "per turn", "largest stall-free"} {
 		if !strings.Contains(table.String(), want) {
 			t.Errorf("the table has no %q", want)
 		}

@@ -87,6 +87,9 @@ func WriteTable(w io.Writer, r *Result) error {
 	}
 	for _, t := range others {
 		fmt.Fprintf(&b, " %14s", t+"/"+r.Reference)
+		if len(r.Turns) > 0 {
+			fmt.Fprintf(&b, " %-13s", "per turn")
+		}
 	}
 	b.WriteString("\n")
 	levels := r.levels()
@@ -103,6 +106,9 @@ func WriteTable(w io.Writer, r *Result) error {
 			ref := r.Phase(r.Reference, n)
 			for _, t := range others {
 				fmt.Fprintf(&b, " %14s", ratio(r.Phase(t, n), ref, rw))
+				if len(r.Turns) > 0 {
+					fmt.Fprintf(&b, " %-13s", r.turnSpread(t, n, rw))
+				}
 			}
 			b.WriteString("\n")
 		}
@@ -112,6 +118,9 @@ func WriteTable(w io.Writer, r *Result) error {
 		fmt.Fprintf(&b, " %10s", stallFree(r, t))
 	}
 	b.WriteString("\n\nAdded latencies below 0.1 ms are noise on a shared machine: ≈ marks two of them.\n")
+	if len(r.Turns) > 0 {
+		b.WriteString("Per turn: the lowest and highest of the ratios of single runs taken in the same turn, how far one run can be trusted.\n")
+	}
 	_, err := io.WriteString(w, b.String())
 	return err
 }
@@ -139,30 +148,64 @@ func cell(p *Phase, rw row, direct bool) string {
 }
 
 func ratio(p, ref *Phase, rw row) string {
+	s, _, _ := ratioOf(p, ref, rw)
+	return s
+}
+
+// ratioOf returns p's ratio to ref on rw as ratio prints it, and its value
+// when it is a plain ratio of two readings above the noise.
+func ratioOf(p, ref *Phase, rw row) (string, float64, bool) {
 	if p == nil || ref == nil {
-		return "-"
+		return "-", 0, false
 	}
 	v, ok1 := rw.get(p)
 	d, ok2 := rw.get(ref)
 	switch {
 	case !ok1 || !ok2:
-		return "n/a"
+		return "n/a", 0, false
 	case d == 0 && v == 0:
-		return "="
+		return "=", 0, false
 	case rw.floor > 0 && d < rw.floor && v < rw.floor:
-		return "≈ (<0.1ms)"
+		return "≈ (<0.1ms)", 0, false
 	case rw.floor > 0 && d < rw.floor:
 		// The reference is within the noise: the ratio is at least the
 		// value over the floor.
-		return fmt.Sprintf(">%.1f×", v/rw.floor)
+		return fmt.Sprintf(">%.1f×", v/rw.floor), 0, false
 	case d <= 0:
-		return "n/a"
+		return "n/a", 0, false
 	case v <= 0:
 		// The target added nothing measurable (its percentile is at or
 		// below direct's): no ratio is meaningful, and it beats any floor.
-		return "≤0"
+		return "≤0", 0, false
 	}
-	return fmt.Sprintf("%.2f×", v/d)
+	return fmt.Sprintf("%.2f×", v/d), v / d, true
+}
+
+// turnSpread returns the range of target's ratios to the reference over
+// the turns at n streams ("0.91–1.40×"), or "" when fewer than two turns
+// give a plain ratio.
+func (r *Result) turnSpread(target string, n int, rw row) string {
+	lo, hi, count := 0.0, 0.0, 0
+	for _, p := range r.Turns {
+		if p.Target != target || p.Streams != n {
+			continue
+		}
+		_, v, ok := ratioOf(&p, r.turn(r.Reference, n, p.Turn), rw)
+		if !ok {
+			continue
+		}
+		if count == 0 || v < lo {
+			lo = v
+		}
+		if count == 0 || v > hi {
+			hi = v
+		}
+		count++
+	}
+	if count < 2 {
+		return ""
+	}
+	return fmt.Sprintf("%.2f–%.2f×", lo, hi)
 }
 
 func stallFree(r *Result, t string) string {

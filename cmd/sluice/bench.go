@@ -336,7 +336,9 @@ at each concurrency, direct-to-upstream, through 'sluice serve', and through a r
 (httputil.ReverseProxy flushing every write, the floor for any proxy). Printed per concurrency:
 added TTFT p50/p99 and added inter-chunk gap p50/p99 (percentile minus direct's), stalls (gaps over
 twice the pace), CPU per relayed event and memory per open stream, with every value's ratio to the
-raw relay, and the largest concurrency without a stall.
+raw relay, and the largest concurrency without a stall. With --repeat N every phase runs N times in
+turns and is pooled; each ratio then shows its range over the turns, how far one run can be trusted
+on the machine, and --json keeps every turn.
 
 By default 'sluice serve' (this binary, or --binary) and the relay ('sluice bench relay') run as
 separate processes, so their CPU clock and resident memory are theirs alone. --in-process runs
