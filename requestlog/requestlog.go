@@ -226,7 +226,12 @@ func (s *Store) insertEntries(entries []item) {
 	}
 	tx, err := s.db.Begin()
 	if err != nil {
-		s.report(fmt.Errorf("requestlog: %w", err))
+		// Without a transaction, one at a time: an entry is lost only if
+		// its own insert fails.
+		s.report(fmt.Errorf("requestlog: %d entries written one by one: %w", len(entries), err))
+		for _, it := range entries {
+			s.report(s.insert(s.insertEntry, it.e))
+		}
 		return
 	}
 	stmt := tx.Stmt(s.insertEntry)

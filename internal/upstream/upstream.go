@@ -155,8 +155,10 @@ func statusError(r Request, resp *http.Response, body []byte, now time.Time) *sl
 		e.RetryAfter = sluice.RetryAfter(resp.Header, now)
 	}
 	if loc := resp.Header.Get("Location"); resp.StatusCode/100 == 3 && loc != "" && e.Hint == "" {
-		if u, err := resp.Request.URL.Parse(loc); err == nil {
-			loc = u.String()
+		if resp.Request != nil && resp.Request.URL != nil {
+			if u, err := resp.Request.URL.Parse(loc); err == nil {
+				loc = u.String()
+			}
 		}
 		e.Hint = fmt.Sprintf("the upstream redirects to %s; use that address as the base URL (sluice does not follow redirects)", redactURL(loc))
 	}
