@@ -96,6 +96,10 @@ func (it Item) Arguments() string {
 type itemAcc struct {
 	item                   Item
 	text, summary, refusal strings.Builder
+	// gotText is true once a text delta arrived: the item's text is then
+	// part of Result.Text, whatever kind the item was opened with (a
+	// signature may open a Gemini text item before its text).
+	gotText bool
 }
 
 // accumulator builds a Result from events. Result.Text is not kept apart:
@@ -134,7 +138,9 @@ func (a *accumulator) add(provider string, ev *Event) {
 	case EventItemDone:
 		a.itemFor(ev, ev.Kind).item.Done = true
 	case EventText:
-		appendText(&a.itemFor(ev, ItemMessage).text, ev.Text)
+		it := a.itemFor(ev, ItemMessage)
+		it.gotText = true
+		appendText(&it.text, ev.Text)
 	case EventRefusal:
 		a.itemFor(ev, ItemMessage).refusal.WriteString(ev.Text)
 	case EventReasoning:
@@ -191,8 +197,7 @@ func (a *accumulator) result() Result {
 		if it.Choice != 0 {
 			continue
 		}
-		switch it.Kind {
-		case ItemMessage:
+		if acc.gotText {
 			// One message item is the usual case: its text is the
 			// Result's, shared rather than copied.
 			if texts++; texts == 1 {
@@ -203,6 +208,8 @@ func (a *accumulator) result() Result {
 				}
 				text.WriteString(it.Text)
 			}
+		}
+		switch it.Kind {
 		case ItemReasoning:
 			reasoning.WriteString(it.Text)
 			summary.WriteString(it.Summary)

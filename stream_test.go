@@ -263,6 +263,10 @@ func TestResultText(t *testing.T) {
 			text(1, 0, "yes"),
 		}, "yes", true},
 		{"none", []sluice.Event{{Type: sluice.EventReasoning, Text: "hmm"}}, "", false},
+		{"item opened by its signature", []sluice.Event{
+			{Type: sluice.EventReasoningData, Item: 0, Opaque: sluice.OpaqueSignature, Text: "sig"},
+			text(0, 0, "signed text"),
+		}, "signed text", false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
