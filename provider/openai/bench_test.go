@@ -2,7 +2,9 @@ package openai
 
 import (
 	"bytes"
+	"fmt"
 	"io"
+	"strings"
 	"testing"
 
 	"github.com/sluicehq/sluice"
@@ -81,4 +83,44 @@ func BenchmarkRelay(b *testing.B) {
 		}
 		enc.Flush()
 	}
+}
+
+// agentRequest is a Chat Completions request the size of a coding agent's
+// turn: 100 messages of user text, tool calls and file contents, ~115 KB.
+func agentRequest() []byte {
+	var sb strings.Builder
+	sb.WriteString(`{"model":"gpt-4o","stream":true,"messages":[{"role":"system","content":"You are a coding agent."}`)
+	for i := range 100 {
+		if i%2 == 0 {
+			fmt.Fprintf(&sb, `,{"role":"user","content":%q}`, strings.Repeat("please look at file main.go and fix the bug ", 25))
+		} else {
+			fmt.Fprintf(&sb, `,{"role":"assistant","content":null,"tool_calls":[{"id":"call_%d","type":"function","function":{"name":"read_file","arguments":"{\"path\":\"main.go\"}"}}]},{"role":"tool","tool_call_id":"call_%d","content":%q}`, i, i, strings.Repeat("package main\n\nfunc main() {}\n", 30))
+		}
+	}
+	sb.WriteString(`],"tools":[{"type":"function","function":{"name":"read_file","description":"read a file","parameters":{"type":"object","properties":{"path":{"type":"string"}}}}}]}`)
+	return []byte(sb.String())
+}
+
+// BenchmarkAgentRequest is what a gateway spends on a coding agent's
+// request before sending it on: reading it, and writing the provider's.
+func BenchmarkAgentRequest(b *testing.B) {
+	body := agentRequest()
+	req, _, err := ParseRequest(body)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Run("parse", func(b *testing.B) {
+		b.SetBytes(int64(len(body)))
+		b.ReportAllocs()
+		for b.Loop() {
+			ParseRequest(body)
+		}
+	})
+	b.Run("build", func(b *testing.B) {
+		b.SetBytes(int64(len(body)))
+		b.ReportAllocs()
+		for b.Loop() {
+			BuildRequest(req, true)
+		}
+	})
 }

@@ -144,6 +144,7 @@ func FuzzParseRequest(f *testing.F) {
 		if err != nil {
 			t.Fatalf("BuildRequest of a parsed request: %v", err)
 		}
+		checkRequestJSON(t, req, buildOptions{topK: true, reasoning: true})
 		back, _, err := ParseRequest(again)
 		if err != nil {
 			t.Fatalf("ParseRequest of a built request: %v\n%s", err, again)

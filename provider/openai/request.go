@@ -103,10 +103,23 @@ func BuildRequest(req *sluice.Request, stream bool) ([]byte, error) {
 }
 
 func buildRequest(req *sluice.Request, stream bool, o buildOptions) ([]byte, error) {
+	w, err := assembleRequest(req, stream, o)
+	if err != nil {
+		return nil, err
+	}
+	body, err := w.appendJSON(make([]byte, 0, w.size()))
+	if err != nil {
+		return nil, badRequest("the request cannot be encoded: "+err.Error(), "check the tool parameters and extra fields")
+	}
+	return mergeExtra(body, req.Extra)
+}
+
+// assembleRequest is the chatRequest that buildRequest writes.
+func assembleRequest(req *sluice.Request, stream bool, o buildOptions) (*chatRequest, error) {
 	if err := req.Validate(); err != nil {
 		return nil, err
 	}
-	w := chatRequest{Model: req.Model, Temperature: req.Temperature, TopP: req.TopP, Seed: req.Seed, Stop: req.Stop}
+	w := &chatRequest{Model: req.Model, Temperature: req.Temperature, TopP: req.TopP, Seed: req.Seed, Stop: req.Stop}
 	if o.legacyMaxTokens {
 		w.MaxTokens = req.MaxTokens
 	} else {
@@ -169,11 +182,7 @@ func buildRequest(req *sluice.Request, stream bool, o buildOptions) ([]byte, err
 			w.StreamOptions = json.RawMessage(`{"include_usage":true}`)
 		}
 	}
-	body, err := json.Marshal(&w)
-	if err != nil {
-		return nil, badRequest("the request cannot be encoded: "+err.Error(), "check the tool parameters and extra fields")
-	}
-	return mergeExtra(body, req.Extra)
+	return w, nil
 }
 
 // buildMessages maps one message; a message may become several, since each
@@ -291,7 +300,9 @@ func mergeExtra(body []byte, extra map[string]json.RawMessage) ([]byte, error) {
 	return append(out, '}'), nil
 }
 
-func jsonString(s string) json.RawMessage { return jsonwire.AppendString(nil, s) }
+// jsonString is s as a JSON string, HTML-safe as json.Marshal writes it
+// (the request body is written as json.Marshal would, see appendJSON).
+func jsonString(s string) json.RawMessage { return jsonwire.AppendHTMLString(nil, s) }
 
 func badRequest(msg, hint string) *sluice.Error {
 	return &sluice.Error{Kind: sluice.KindBadRequest, Message: msg, Hint: hint}

@@ -234,3 +234,38 @@ func TestRequestRoundTrip(t *testing.T) {
 		t.Errorf("info %+v", info)
 	}
 }
+
+// checkRequestJSON fails t unless the body written for req is byte for byte
+// what json.Marshal writes for the same chatRequest.
+func checkRequestJSON(t *testing.T, req *sluice.Request, o buildOptions) {
+	t.Helper()
+	w, err := assembleRequest(req, true, o)
+	if err != nil {
+		return
+	}
+	want, werr := json.Marshal(w)
+	got, gerr := w.appendJSON(nil)
+	if (werr == nil) != (gerr == nil) || string(got) != string(want) {
+		t.Fatalf("appendJSON:\n%s (%v)\njson.Marshal:\n%s (%v)", got, gerr, want, werr)
+	}
+}
+
+// The request body is what json.Marshal would write, without its cost.
+func TestRequestJSONMatchesMarshal(t *testing.T) {
+	html := &sluice.Request{Model: "m<&>", System: "a <b> & c \u2028", Stop: []string{"</s>"},
+		Messages: []sluice.Message{sluice.UserMessage("x < y && y > z"), {Role: sluice.RoleAssistant, Content: []sluice.Part{
+			{Type: sluice.PartToolCall, CallID: "c<1>", Name: "f&g", Arguments: `{"q":"<a>"}`}}}},
+		Tools: []sluice.Tool{{Name: "f&g", Description: "<d>", Parameters: json.RawMessage(" { \"type\" : \"object\", \"description\":\"<x>\" } ")}},
+		ToolChoice: sluice.ToolChoice{Mode: sluice.ToolChoiceTool, Name: "f&g"}}
+	small := &sluice.Request{Model: "m", Temperature: ptr(1e-7), TopP: ptr(1e21), Messages: []sluice.Message{sluice.UserMessage("")}}
+	for _, tt := range []struct {
+		name string
+		req  *sluice.Request
+	}{{"full", fullRequest()}, {"html", html}, {"floats", small}} {
+		t.Run(tt.name, func(t *testing.T) {
+			for _, o := range []buildOptions{{}, {legacyMaxTokens: true, noUsage: true, topK: true, reasoning: true}} {
+				checkRequestJSON(t, tt.req, o)
+			}
+		})
+	}
+}
