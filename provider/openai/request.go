@@ -601,8 +601,11 @@ func parseContent(i int, raw json.RawMessage) ([]sluice.Part, error) {
 	if len(raw) == 0 || jsonwire.IsNull(raw) {
 		return nil, nil
 	}
-	var s string
-	if err := json.Unmarshal(raw, &s); err == nil {
+	// The common case, a string, without encoding/json: raw is a value
+	// of a body already checked (ValidObject, then json.Unmarshal), and
+	// decoding it again with encoding/json rescanned every message's text
+	// (40% of parsing a coding agent's request).
+	if s, ok := jsonwire.Unquote(raw, nil); ok {
 		return []sluice.Part{sluice.Text(s)}, nil
 	}
 	var arr []struct {
