@@ -4,11 +4,13 @@ import (
 	"bytes"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
 
 	"github.com/sluicehq/sluice"
+	"github.com/sluicehq/sluice/internal/jsonwire"
 )
 
 // RequestInfo holds what a Messages API request says beyond a
@@ -44,10 +46,17 @@ type RequestInfo struct {
 // A body that is not such a request is a *sluice.Error of KindBadRequest
 // naming the field at fault.
 func ParseRequest(body []byte) (*sluice.Request, *RequestInfo, error) {
-	var top map[string]json.RawMessage
-	if err := json.Unmarshal(body, &top); err != nil {
+	if !jsonwire.ValidObject(body) {
+		// encoding/json says what is wrong and where.
+		var top map[string]json.RawMessage
+		err := json.Unmarshal(body, &top)
+		if err == nil {
+			err = errors.New("null")
+		}
 		return nil, nil, withHint(badRequest("the body is not a JSON object: %v", err), "send a Messages API request: {\"model\":…,\"max_tokens\":…,\"messages\":[…]}")
 	}
+	// The body is checked whole once; every level below reads slices of it.
+	top, _ := object(body, "the body")
 	req := &sluice.Request{}
 	info := &RequestInfo{}
 	keep := func(k string, v json.RawMessage) {
@@ -110,11 +119,30 @@ func ParseRequest(body []byte) (*sluice.Request, *RequestInfo, error) {
 
 // object decodes raw as a JSON object of raw members.
 func object(raw json.RawMessage, what string) (map[string]json.RawMessage, error) {
-	var m map[string]json.RawMessage
-	if err := json.Unmarshal(raw, &m); err != nil || m == nil {
+	it, ok := jsonwire.ObjectMembers(raw)
+	if !ok {
 		return nil, badRequest("%s is not a JSON object", what)
 	}
+	m := make(map[string]json.RawMessage)
+	for k, v, ok := it.Next(); ok; k, v, ok = it.Next() {
+		m[jsonwire.KeyString(k)] = v // the last of a repeated key, as encoding/json
+	}
 	return m, nil
+}
+
+// elements returns raw's elements, or false when raw is not an array.
+// Like object's values, they are slices of the body, which ParseRequest
+// checked whole: nothing is validated or copied again on the way down.
+func elements(raw json.RawMessage) ([]json.RawMessage, bool) {
+	it, ok := jsonwire.ArrayElements(raw)
+	if !ok {
+		return nil, false
+	}
+	var out []json.RawMessage
+	for el, ok := it.Next(); ok; el, ok = it.Next() {
+		out = append(out, el)
+	}
+	return out, true
 }
 
 // onlyKeys reports whether m has no keys besides allowed.
@@ -128,8 +156,7 @@ func onlyKeys(m map[string]json.RawMessage, allowed ...string) bool {
 }
 
 func str(m map[string]json.RawMessage, key string) string {
-	var s string
-	_ = json.Unmarshal(m[key], &s)
+	s, _ := jsonwire.UnmarshalString(m[key])
 	return s
 }
 
@@ -139,12 +166,11 @@ func str(m map[string]json.RawMessage, key string) string {
 func parseSystem(raw json.RawMessage) (string, bool, error) {
 	raw = bytes.TrimSpace(raw)
 	if len(raw) > 0 && raw[0] == '"' {
-		var s string
-		err := json.Unmarshal(raw, &s)
+		s, err := jsonwire.UnmarshalString(raw)
 		return s, false, err
 	}
-	var blocks []json.RawMessage
-	if err := json.Unmarshal(raw, &blocks); err != nil {
+	blocks, ok := elements(raw)
+	if !ok {
 		return "", false, badRequest("system must be a string or an array of text blocks")
 	}
 	var texts []string
@@ -165,8 +191,8 @@ func parseSystem(raw json.RawMessage) (string, bool, error) {
 // built-in type (web_search_…, bash_…) and fields such as cache_control
 // make it lossy.
 func parseTools(raw json.RawMessage) ([]sluice.Tool, bool, error) {
-	var list []json.RawMessage
-	if err := json.Unmarshal(raw, &list); err != nil {
+	list, ok := elements(raw)
+	if !ok {
 		return nil, false, badRequest("tools must be an array")
 	}
 	var tools []sluice.Tool
@@ -274,8 +300,8 @@ func thinkingLossy(raw json.RawMessage) bool {
 // block holds what Parts cannot: cache_control, citations, documents,
 // server tool blocks, images in tool results, unknown block types.
 func parseMessages(raw json.RawMessage) ([]sluice.Message, bool, error) {
-	var list []json.RawMessage
-	if err := json.Unmarshal(raw, &list); err != nil {
+	list, ok := elements(raw)
+	if !ok {
 		return nil, false, badRequest("messages must be an array")
 	}
 	msgs := make([]sluice.Message, 0, len(list))
@@ -304,16 +330,13 @@ func parseMessages(raw json.RawMessage) ([]sluice.Message, bool, error) {
 		content := bytes.TrimSpace(m["content"])
 		switch {
 		case len(content) > 0 && content[0] == '"':
-			var s string
-			if err := json.Unmarshal(content, &s); err != nil {
+			s, err := jsonwire.UnmarshalString(content)
+			if err != nil {
 				return nil, false, badRequest("%s.content: %v", at, err)
 			}
 			msg.Content = []sluice.Part{sluice.Text(s)}
 		case len(content) > 0 && content[0] == '[':
-			var blocks []json.RawMessage
-			if err := json.Unmarshal(content, &blocks); err != nil {
-				return nil, false, badRequest("%s.content: %v", at, err)
-			}
+			blocks, _ := elements(content)
 			for j, b := range blocks {
 				part, ok, l, err := parseBlock(b, names)
 				if err != nil {
@@ -365,10 +388,10 @@ func parseBlock(raw json.RawMessage, names map[string]string) (part sluice.Part,
 		switch {
 		case len(c) == 0 || string(c) == "null":
 		case c[0] == '"':
-			_ = json.Unmarshal(c, &part.Text)
+			part.Text, _ = jsonwire.UnmarshalString(c)
 		default:
-			var blocks []json.RawMessage
-			if err := json.Unmarshal(c, &blocks); err != nil {
+			blocks, ok := elements(c)
+			if !ok {
 				return part, false, false, fmt.Errorf("tool_result content must be a string or an array of blocks")
 			}
 			var texts []string

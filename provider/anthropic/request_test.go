@@ -1,6 +1,7 @@
 package anthropic
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"reflect"
@@ -497,4 +498,25 @@ func TestBuildRequestRawSystemWithSystemMessage(t *testing.T) {
 	body, _ = BuildRequest(req, true)
 	system, _ = jsonwire.LookupDecoded(body, "system")
 	assertJSON(t, system, `[{"type":"text","text":"plain"},{"type":"text","text":"Gateway note."}]`)
+}
+
+// ParseRequest reads slices of the body without copying them, and copies
+// what it keeps: a caller may reuse the body's memory at once.
+func TestParseRequestKeepsNothingOfTheBody(t *testing.T) {
+	body := agentRequest()
+	body = append(body[:len(body)-1], `,"metadata":{"user_id":"u"},"thinking":{"type":"enabled","budget_tokens":2048}}`...)
+	want, wantInfo, err := ParseRequest(bytes.Clone(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, gotInfo, err := ParseRequest(body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range body {
+		body[i] = 'x'
+	}
+	if !reflect.DeepEqual(got, want) || !reflect.DeepEqual(gotInfo, wantInfo) {
+		t.Error("the parsed request changed when the body's memory was overwritten")
+	}
 }
