@@ -255,7 +255,7 @@ func TestRequestJSONMatchesMarshal(t *testing.T) {
 	html := &sluice.Request{Model: "m<&>", System: "a <b> & c \u2028", Stop: []string{"</s>"},
 		Messages: []sluice.Message{sluice.UserMessage("x < y && y > z"), {Role: sluice.RoleAssistant, Content: []sluice.Part{
 			{Type: sluice.PartToolCall, CallID: "c<1>", Name: "f&g", Arguments: `{"q":"<a>"}`}}}},
-		Tools: []sluice.Tool{{Name: "f&g", Description: "<d>", Parameters: json.RawMessage(" { \"type\" : \"object\", \"description\":\"<x>\" } ")}},
+		Tools:      []sluice.Tool{{Name: "f&g", Description: "<d>", Parameters: json.RawMessage(" { \"type\" : \"object\", \"description\":\"<x>\" } ")}},
 		ToolChoice: sluice.ToolChoice{Mode: sluice.ToolChoiceTool, Name: "f&g"}}
 	small := &sluice.Request{Model: "m", Temperature: ptr(1e-7), TopP: ptr(1e21), Messages: []sluice.Message{sluice.UserMessage("")}}
 	for _, tt := range []struct {
