@@ -26,16 +26,27 @@ func agentRequest() []byte {
 	return []byte(sb.String())
 }
 
-// BenchmarkAgentRequest is what a gateway spends reading a coding agent's
-// Messages request before sending it on.
+// BenchmarkAgentRequest is what a gateway spends on a coding agent's
+// Messages request before sending it on: reading it, and writing it for an
+// Anthropic upstream.
 func BenchmarkAgentRequest(b *testing.B) {
 	body := agentRequest()
-	if _, _, err := ParseRequest(body); err != nil {
+	req, _, err := ParseRequest(body)
+	if err != nil {
 		b.Fatal(err)
 	}
-	b.SetBytes(int64(len(body)))
-	b.ReportAllocs()
-	for b.Loop() {
-		ParseRequest(body)
-	}
+	b.Run("parse", func(b *testing.B) {
+		b.SetBytes(int64(len(body)))
+		b.ReportAllocs()
+		for b.Loop() {
+			ParseRequest(body)
+		}
+	})
+	b.Run("build", func(b *testing.B) {
+		b.SetBytes(int64(len(body)))
+		b.ReportAllocs()
+		for b.Loop() {
+			BuildRequest(req, true)
+		}
+	})
 }

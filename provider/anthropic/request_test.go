@@ -469,6 +469,7 @@ func FuzzParseRequest(f *testing.F) {
 		if err != nil {
 			return // a request the API would refuse too (a budget over max_tokens)
 		}
+		checkRequestJSON(t, req)
 		if !json.Valid(out) {
 			t.Fatalf("BuildRequest wrote invalid JSON: %s", out)
 		}
@@ -518,5 +519,39 @@ func TestParseRequestKeepsNothingOfTheBody(t *testing.T) {
 	}
 	if !reflect.DeepEqual(got, want) || !reflect.DeepEqual(gotInfo, wantInfo) {
 		t.Error("the parsed request changed when the body's memory was overwritten")
+	}
+}
+
+// checkRequestJSON fails t unless the body written for req is byte for byte
+// what marshal (encoding/json, without HTML escapes) writes for the same
+// wireRequest.
+func checkRequestJSON(t *testing.T, req *sluice.Request) {
+	t.Helper()
+	w, err := assembleRequest(req, true, nil)
+	if err != nil {
+		return
+	}
+	want, werr := marshal(w)
+	got, gerr := w.appendJSON(nil)
+	if (werr == nil) != (gerr == nil) || string(got) != string(want) {
+		t.Fatalf("appendJSON:\n%s (%v)\nmarshal:\n%s (%v)", got, gerr, want, werr)
+	}
+}
+
+// The request body is what marshal would write, without its cost.
+func TestRequestJSONMatchesMarshal(t *testing.T) {
+	bodies := []string{claudeCodeBody, string(agentRequest()),
+		`{"model":"m<&>","max_tokens":5,"system":"a <b> & \u2028","temperature":1e-7,"top_p":0.5,"top_k":3,"stop_sequences":["</s>"],"messages":[{"role":"user","content":"x < y"}]}`,
+		"{\"model\":\"m\",\"messages\":[ {\"role\":\"user\", \"content\": [ {\"type\":\"text\", \"text\":\"spaced\"} ] } ],\"thinking\":{ \"type\": \"enabled\", \"budget_tokens\": 2048 },\"max_tokens\":4096}"}
+	for i, body := range bodies {
+		req, _, err := ParseRequest([]byte(body))
+		if err != nil {
+			t.Fatalf("body %d: %v", i, err)
+		}
+		checkRequestJSON(t, req)
+	}
+	w := &wireRequest{Model: "m", Messages: json.RawMessage(`[]`), Tools: json.RawMessage(`[{"not json`)}
+	if b, err := w.appendJSON(nil); err == nil {
+		t.Errorf("a raw member that is not JSON was written: %s", b)
 	}
 }
