@@ -2,7 +2,9 @@ package responses
 
 import (
 	"bytes"
+	"fmt"
 	"io"
+	"strings"
 	"testing"
 
 	"github.com/sluicehq/sluice"
@@ -40,5 +42,38 @@ func BenchmarkDecodeText(b *testing.B) {
 				break
 			}
 		}
+	}
+}
+
+// agentRequest is a Responses request the size of a coding agent's turn:
+// 100 input items of user text, function calls and their outputs, ~120 KB.
+func agentRequest() []byte {
+	var sb strings.Builder
+	sb.WriteString(`{"model":"gpt-5","instructions":"You are a coding agent.","stream":true,"store":false,"input":[`)
+	for i := range 100 {
+		if i > 0 {
+			sb.WriteByte(',')
+		}
+		if i%2 == 0 {
+			fmt.Fprintf(&sb, `{"type":"message","role":"user","content":[{"type":"input_text","text":%q}]}`, strings.Repeat("please look at file main.go and fix the bug ", 25))
+		} else {
+			fmt.Fprintf(&sb, `{"type":"function_call","call_id":"call_%d","name":"shell","arguments":"{\"command\":[\"cat\",\"main.go\"]}"},{"type":"function_call_output","call_id":"call_%d","output":%q}`, i, i, strings.Repeat("package main\n\nfunc main() {}\n", 30))
+		}
+	}
+	sb.WriteString(`],"tools":[{"type":"function","name":"shell","description":"run a command","parameters":{"type":"object","properties":{"command":{"type":"array","items":{"type":"string"}}}}}]}`)
+	return []byte(sb.String())
+}
+
+// BenchmarkAgentRequest is what a gateway spends reading a coding agent's
+// Responses request before sending it on.
+func BenchmarkAgentRequest(b *testing.B) {
+	body := agentRequest()
+	if _, _, err := ParseRequest(body); err != nil {
+		b.Fatal(err)
+	}
+	b.SetBytes(int64(len(body)))
+	b.ReportAllocs()
+	for b.Loop() {
+		ParseRequest(body)
 	}
 }

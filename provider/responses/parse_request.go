@@ -74,14 +74,18 @@ var echoed = []string{"instructions", "max_output_tokens", "metadata", "parallel
 // A body that is not such a request is a *sluice.Error of KindBadRequest
 // naming the field at fault.
 func ParseRequest(body []byte) (*sluice.Request, *RequestInfo, error) {
-	var top map[string]json.RawMessage
-	if err := json.Unmarshal(body, &top); err != nil || top == nil {
+	if !jsonwire.ValidObject(body) {
+		// encoding/json says what is wrong and where.
+		var top map[string]json.RawMessage
 		msg := "the body is not a JSON object"
-		if err != nil {
+		if err := json.Unmarshal(body, &top); err != nil {
 			msg += ": " + err.Error()
 		}
 		return nil, nil, badRequest(msg, `send a Responses API request: {"model":…,"input":…}`)
 	}
+	// The body is checked whole once; what is read below are slices of it,
+	// and what the Request keeps is copied where it is kept.
+	top := members(body)
 	req := &sluice.Request{}
 	info := &RequestInfo{}
 	str := func(k string, dst *string) error {
@@ -315,12 +319,11 @@ type inputItem struct {
 
 // parseInput reads input: a string (one user message) or a list of items.
 func parseInput(v json.RawMessage, custom []string) ([]sluice.Message, error) {
-	var s string
-	if json.Unmarshal(v, &s) == nil {
+	if s, ok := stringValue(v); ok {
 		return []sluice.Message{sluice.UserMessage(s)}, nil
 	}
-	var raw []json.RawMessage
-	if json.Unmarshal(v, &raw) != nil {
+	raw, ok := elements(v)
+	if !ok {
 		return nil, badRequest("input is neither a string nor a list of items", "")
 	}
 	var msgs []sluice.Message
@@ -425,8 +428,7 @@ func parseContent(v json.RawMessage, i int) ([]sluice.Part, error) {
 	if len(v) == 0 || isNull(v) {
 		return nil, nil
 	}
-	var s string
-	if json.Unmarshal(v, &s) == nil {
+	if s, ok := stringValue(v); ok {
 		return []sluice.Part{sluice.Text(s)}, nil
 	}
 	var parts []struct {
@@ -477,8 +479,7 @@ func outputText(v json.RawMessage, i int) (string, error) {
 	if len(v) == 0 || isNull(v) {
 		return "", nil
 	}
-	var s string
-	if json.Unmarshal(v, &s) == nil {
+	if s, ok := stringValue(v); ok {
 		return s, nil
 	}
 	var parts []struct {
@@ -496,6 +497,43 @@ func outputText(v json.RawMessage, i int) (string, error) {
 }
 
 func isNull(v json.RawMessage) bool { return string(bytes.TrimSpace(v)) == "null" }
+
+// members returns the members of obj, a JSON object of a body already
+// checked, by name; each value is a slice of obj (the last of a repeated
+// key, as encoding/json keeps).
+func members(obj []byte) map[string]json.RawMessage {
+	m := map[string]json.RawMessage{}
+	it, _ := jsonwire.ObjectMembers(obj)
+	for k, v, ok := it.Next(); ok; k, v, ok = it.Next() {
+		m[jsonwire.KeyString(k)] = v
+	}
+	return m
+}
+
+// elements returns the elements of arr, a value of a body already checked,
+// each a slice of it, or false when arr is not an array.
+func elements(arr json.RawMessage) ([]json.RawMessage, bool) {
+	it, ok := jsonwire.ArrayElements(arr)
+	if !ok {
+		return nil, false
+	}
+	var out []json.RawMessage
+	for el, ok := it.Next(); ok; el, ok = it.Next() {
+		out = append(out, el)
+	}
+	return out, true
+}
+
+// stringValue returns v, a value of a body already checked, as a string
+// when it is one: without encoding/json, which would check the whole
+// value again only to find that a list is not a string.
+func stringValue(v json.RawMessage) (string, bool) {
+	v = jsonwire.TrimSpace(v)
+	if !jsonwire.IsString(v) {
+		return "", false
+	}
+	return jsonwire.Unquote(v, nil)
+}
 
 func badRequest(msg, hint string) *sluice.Error {
 	return &sluice.Error{Kind: sluice.KindBadRequest, Status: http.StatusBadRequest, Code: "invalid_request_error", Message: msg, Hint: hint}

@@ -1,7 +1,9 @@
 package responses
 
 import (
+	"bytes"
 	"encoding/json"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -132,5 +134,26 @@ func TestBuildRequest(t *testing.T) {
 	}
 	if in := m["input"].([]any); len(in) != 5 {
 		t.Errorf("%d input items: %s", len(in), s)
+	}
+}
+
+// ParseRequest reads slices of the body without copying them, and copies
+// what it keeps: a caller may reuse the body's memory at once.
+func TestParseRequestKeepsNothingOfTheBody(t *testing.T) {
+	body := agentRequest()
+	body = append(body[:len(body)-1], `,"metadata":{"k":"v"},"tool_choice":"auto","previous_response_id":"resp_1","text":{"format":{"type":"text"}}}`...)
+	want, wantInfo, err := ParseRequest(bytes.Clone(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, gotInfo, err := ParseRequest(body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range body {
+		body[i] = 'x'
+	}
+	if !reflect.DeepEqual(got, want) || !reflect.DeepEqual(gotInfo, wantInfo) {
+		t.Error("the parsed request changed when the body's memory was overwritten")
 	}
 }
