@@ -225,7 +225,19 @@ func appendRaw(b []byte, name string, raw json.RawMessage) ([]byte, error) {
 
 // size estimates w's JSON length, so the body is written into one buffer.
 func (w *wireRequest) size() int {
-	return 256 + len(w.Model) + len(w.System) + len(w.Messages) + len(w.Tools) + len(w.ToolChoice) + len(w.Thinking)
+	// The envelope is under 64 bytes, each optional member under 40; the
+	// raw members are copied as they are.
+	n := 64 + len(w.Model) + len(w.System) + len(w.Messages) + len(w.Tools) + len(w.ToolChoice) + len(w.Thinking)
+	for _, set := range []bool{w.Temperature != nil, w.TopP != nil, w.TopK != 0, len(w.System) > 0,
+		len(w.Tools) > 0, len(w.ToolChoice) > 0, len(w.Thinking) > 0, len(w.StopSequences) > 0} {
+		if set {
+			n += 40
+		}
+	}
+	for _, s := range w.StopSequences {
+		n += 4 + len(s) + len(s)/8
+	}
+	return n
 }
 
 // marshal encodes v without HTML escaping and without a trailing newline.

@@ -549,6 +549,14 @@ func TestRequestJSONMatchesMarshal(t *testing.T) {
 			t.Fatalf("body %d: %v", i, err)
 		}
 		checkRequestJSON(t, req)
+		// The body's buffer is made once, a little over its size.
+		w, err := assembleRequest(req, true, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if b, _ := w.appendJSON(nil); w.size() < len(b) || w.size() > 2*len(b)+128 {
+			t.Errorf("body %d: size() %d for a body of %d bytes", i, w.size(), len(b))
+		}
 	}
 	w := &wireRequest{Model: "m", Messages: json.RawMessage(`[]`), Tools: json.RawMessage(`[{"not json`)}
 	if b, err := w.appendJSON(nil); err == nil {

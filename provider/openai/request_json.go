@@ -191,19 +191,42 @@ func appendRawField(b []byte, name string, raw json.RawMessage) ([]byte, error) 
 	return append(b, e.Bytes()...), nil
 }
 
-// size estimates w's JSON length, so the body is written into one buffer.
+// size estimates w's JSON length, a little over, so the body is written
+// into one buffer of about its size: a gateway holds it for the whole
+// request.
 func (w *chatRequest) size() int {
-	n := 256 + len(w.Model)
+	// The envelope with stream_options is 78 bytes, each optional member
+	// under 40; strings grow by their escapes (a quote takes two bytes).
+	esc := func(n int) int { return n + n/8 + 2 }
+	n := 80 + esc(len(w.Model)) + len(w.ReasoningEffort)
+	if len(w.ToolChoice) > 0 {
+		n += 16 + len(w.ToolChoice)
+	}
+	for _, set := range []bool{w.MaxCompletionTokens != 0, w.MaxTokens != 0, w.Temperature != nil, w.TopP != nil,
+		w.TopK != 0, w.Seed != nil, w.ParallelToolCalls != nil, len(w.Stop) > 0, len(w.ReasoningEffort) > 0} {
+		if set {
+			n += 40
+		}
+	}
+	for _, s := range w.Stop {
+		n += 1 + esc(len(s))
+	}
 	for i := range w.Messages {
 		m := &w.Messages[i]
-		n += 64 + len(m.Content) + len(m.ReasoningContent) + len(m.ToolCallID)
-		for _, c := range m.ToolCalls {
-			n += 96 + len(c.ID) + len(c.Function.Name) + len(c.Function.Arguments)
+		n += 40 + len(m.Content) + esc(len(m.ReasoningContent)) + esc(len(m.ToolCallID))
+		if len(m.ToolCalls) > 0 {
+			n += 16
 		}
+		for _, c := range m.ToolCalls {
+			n += 64 + esc(len(c.ID)) + esc(len(c.Function.Name)) + esc(len(c.Function.Arguments))
+		}
+	}
+	if len(w.Tools) > 0 {
+		n += 16
 	}
 	for i := range w.Tools {
 		t := &w.Tools[i]
-		n += 64 + len(t.Function.Name) + len(t.Function.Description) + len(t.Function.Parameters)
+		n += 80 + esc(len(t.Function.Name)) + esc(len(t.Function.Description)) + len(t.Function.Parameters)
 	}
 	return n
 }

@@ -265,6 +265,11 @@ func TestRequestJSONMatchesMarshal(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			for _, o := range []buildOptions{{}, {legacyMaxTokens: true, noUsage: true, topK: true, reasoning: true}} {
 				checkRequestJSON(t, tt.req, o)
+				// The body's buffer is made once, a little over its size.
+				w, _ := assembleRequest(tt.req, true, o)
+				if b, _ := w.appendJSON(nil); w.size() < len(b) || w.size() > 2*len(b)+128 {
+					t.Errorf("size() %d for a body of %d bytes", w.size(), len(b))
+				}
 			}
 		})
 	}
