@@ -119,30 +119,11 @@ func ParseRequest(body []byte) (*sluice.Request, *RequestInfo, error) {
 
 // object decodes raw as a JSON object of raw members.
 func object(raw json.RawMessage, what string) (map[string]json.RawMessage, error) {
-	it, ok := jsonwire.ObjectMembers(raw)
+	m, ok := jsonwire.MemberMap(raw)
 	if !ok {
 		return nil, badRequest("%s is not a JSON object", what)
 	}
-	m := make(map[string]json.RawMessage)
-	for k, v, ok := it.Next(); ok; k, v, ok = it.Next() {
-		m[jsonwire.KeyString(k)] = v // the last of a repeated key, as encoding/json
-	}
 	return m, nil
-}
-
-// elements returns raw's elements, or false when raw is not an array.
-// Like object's values, they are slices of the body, which ParseRequest
-// checked whole: nothing is validated or copied again on the way down.
-func elements(raw json.RawMessage) ([]json.RawMessage, bool) {
-	it, ok := jsonwire.ArrayElements(raw)
-	if !ok {
-		return nil, false
-	}
-	var out []json.RawMessage
-	for el, ok := it.Next(); ok; el, ok = it.Next() {
-		out = append(out, el)
-	}
-	return out, true
 }
 
 // onlyKeys reports whether m has no keys besides allowed.
@@ -169,7 +150,7 @@ func parseSystem(raw json.RawMessage) (string, bool, error) {
 		s, err := jsonwire.UnmarshalString(raw)
 		return s, false, err
 	}
-	blocks, ok := elements(raw)
+	blocks, ok := jsonwire.ElementList(raw)
 	if !ok {
 		return "", false, badRequest("system must be a string or an array of text blocks")
 	}
@@ -191,7 +172,7 @@ func parseSystem(raw json.RawMessage) (string, bool, error) {
 // built-in type (web_search_…, bash_…) and fields such as cache_control
 // make it lossy.
 func parseTools(raw json.RawMessage) ([]sluice.Tool, bool, error) {
-	list, ok := elements(raw)
+	list, ok := jsonwire.ElementList(raw)
 	if !ok {
 		return nil, false, badRequest("tools must be an array")
 	}
@@ -300,7 +281,7 @@ func thinkingLossy(raw json.RawMessage) bool {
 // block holds what Parts cannot: cache_control, citations, documents,
 // server tool blocks, images in tool results, unknown block types.
 func parseMessages(raw json.RawMessage) ([]sluice.Message, bool, error) {
-	list, ok := elements(raw)
+	list, ok := jsonwire.ElementList(raw)
 	if !ok {
 		return nil, false, badRequest("messages must be an array")
 	}
@@ -336,7 +317,7 @@ func parseMessages(raw json.RawMessage) ([]sluice.Message, bool, error) {
 			}
 			msg.Content = []sluice.Part{sluice.Text(s)}
 		case len(content) > 0 && content[0] == '[':
-			blocks, _ := elements(content)
+			blocks, _ := jsonwire.ElementList(content)
 			for j, b := range blocks {
 				part, ok, l, err := parseBlock(b, names)
 				if err != nil {
@@ -390,7 +371,7 @@ func parseBlock(raw json.RawMessage, names map[string]string) (part sluice.Part,
 		case c[0] == '"':
 			part.Text, _ = jsonwire.UnmarshalString(c)
 		default:
-			blocks, ok := elements(c)
+			blocks, ok := jsonwire.ElementList(c)
 			if !ok {
 				return part, false, false, fmt.Errorf("tool_result content must be a string or an array of blocks")
 			}

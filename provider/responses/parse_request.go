@@ -85,7 +85,7 @@ func ParseRequest(body []byte) (*sluice.Request, *RequestInfo, error) {
 	}
 	// The body is checked whole once; what is read below are slices of it,
 	// and what the Request keeps is copied where it is kept.
-	top := members(body)
+	top, _ := jsonwire.MemberMap(body)
 	req := &sluice.Request{}
 	info := &RequestInfo{}
 	str := func(k string, dst *string) error {
@@ -322,7 +322,7 @@ func parseInput(v json.RawMessage, custom []string) ([]sluice.Message, error) {
 	if s, ok := stringValue(v); ok {
 		return []sluice.Message{sluice.UserMessage(s)}, nil
 	}
-	raw, ok := elements(v)
+	raw, ok := jsonwire.ElementList(v)
 	if !ok {
 		return nil, badRequest("input is neither a string nor a list of items", "")
 	}
@@ -497,32 +497,6 @@ func outputText(v json.RawMessage, i int) (string, error) {
 }
 
 func isNull(v json.RawMessage) bool { return string(bytes.TrimSpace(v)) == "null" }
-
-// members returns the members of obj, a JSON object of a body already
-// checked, by name; each value is a slice of obj (the last of a repeated
-// key, as encoding/json keeps).
-func members(obj []byte) map[string]json.RawMessage {
-	m := map[string]json.RawMessage{}
-	it, _ := jsonwire.ObjectMembers(obj)
-	for k, v, ok := it.Next(); ok; k, v, ok = it.Next() {
-		m[jsonwire.KeyString(k)] = v
-	}
-	return m
-}
-
-// elements returns the elements of arr, a value of a body already checked,
-// each a slice of it, or false when arr is not an array.
-func elements(arr json.RawMessage) ([]json.RawMessage, bool) {
-	it, ok := jsonwire.ArrayElements(arr)
-	if !ok {
-		return nil, false
-	}
-	var out []json.RawMessage
-	for el, ok := it.Next(); ok; el, ok = it.Next() {
-		out = append(out, el)
-	}
-	return out, true
-}
 
 // stringValue returns v, a value of a body already checked, as a string
 // when it is one: without encoding/json, which would check the whole
