@@ -196,10 +196,14 @@ func (r *runner) closedLoop(ctx context.Context, l Load, start time.Time, warmup
 			}
 			for ctx.Err() == nil {
 				seq := int(next.Add(1) - 1)
-				if (n > 0 && seq >= n) || (!deadline.IsZero() && !time.Now().Before(deadline)) {
+				// The time the deadline is checked against is the time the
+				// request counts as sent: read twice, a request let through
+				// just before the deadline could count as sent just after.
+				now := time.Now()
+				if (n > 0 && seq >= n) || (!deadline.IsZero() && !now.Before(deadline)) {
 					return
 				}
-				s := r.one(ctx, seq, start)
+				s := r.one(ctx, seq, start, now)
 				select {
 				case out <- s:
 				case <-ctx.Done():
@@ -242,7 +246,7 @@ func (r *runner) openLoop(ctx context.Context, start time.Time) <-chan Sample {
 				return
 			}
 			wg.Go(func() {
-				s := r.one(ctx, seq, start)
+				s := r.one(ctx, seq, start, time.Now())
 				select {
 				case out <- s:
 				case <-ctx.Done():
@@ -269,9 +273,10 @@ func sleepUntil(ctx context.Context, t time.Time) bool {
 	}
 }
 
-// one sends request seq and measures it. The timings are the Stream's own,
-// taken on the monotonic clock as each event is decoded.
-func (r *runner) one(ctx context.Context, seq int, start time.Time) Sample {
+// one sends request seq, counted as sent at sent, and measures it. The
+// timings are the Stream's own, taken on the monotonic clock as each event
+// is decoded.
+func (r *runner) one(ctx context.Context, seq int, start, sent time.Time) Sample {
 	s := Sample{Model: r.t.Name, Seq: seq}
 	if r.cfg.Timeout > 0 {
 		var cancel context.CancelFunc
@@ -280,7 +285,6 @@ func (r *runner) one(ctx context.Context, seq int, start time.Time) Sample {
 	}
 	req := &sluice.Request{Model: r.t.Model, MaxTokens: r.cfg.MaxTokens,
 		Messages: []sluice.Message{sluice.UserMessage(r.cfg.Prompts[seq%len(r.cfg.Prompts)])}}
-	sent := time.Now()
 	s.Start = sent.Sub(start)
 	st, err := r.t.Provider.Stream(ctx, req)
 	if err != nil {
