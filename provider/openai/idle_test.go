@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/sluicehq/sluice"
+	"github.com/sluicehq/sluice/internal/encodertest"
 )
 
 // A stream waiting for its provider holds no queue and no scratch buffer:
@@ -82,20 +83,7 @@ func (d *Decoder) holds() bool {
 func TestEncoderHoldsNoBufferAfterFlush(t *testing.T) {
 	var out strings.Builder
 	e := NewEncoder(&out, EncoderOptions{ID: "c1", Model: "m", Created: 1})
-	for _, ev := range []sluice.Event{
-		{Type: sluice.EventStart, ID: "c1", Model: "m"},
-		{Type: sluice.EventText, Text: "Hello"},
-	} {
-		if err := e.Encode(&ev); err != nil {
-			t.Fatal(err)
-		}
-		if err := e.Flush(); err != nil {
-			t.Fatal(err)
-		}
-		if e.buf.Held() {
-			t.Errorf("after %s: the encoder kept a buffer past Flush", ev.Type)
-		}
-	}
+	encodertest.HoldsNoBufferAfterFlush(t, e, e.buf.Held, &out)
 	if !strings.Contains(out.String(), `"content":"Hello"`) {
 		t.Fatalf("output lacks the delta:\n%s", out.String())
 	}
